@@ -1,0 +1,25 @@
+"""Storage: encrypted blobs and their metadata, behind the :class:`FileRepository` interface."""
+
+from .errors import FileNotFound
+from .errors import StorageError
+from .errors import StorageFull
+from .filesystem import FilesystemRepository
+from .records import FileRecord
+from .records import NewFile
+from .records import is_file_id
+from .repository import FileRepository
+from .repository import PendingBlob
+from .repository import UploadBatch
+
+__all__ = [
+    "FileNotFound",
+    "FileRecord",
+    "FileRepository",
+    "FilesystemRepository",
+    "NewFile",
+    "PendingBlob",
+    "StorageError",
+    "StorageFull",
+    "UploadBatch",
+    "is_file_id",
+]

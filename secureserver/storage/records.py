@@ -1,0 +1,50 @@
+"""What the repository knows about a stored file, and how file ids are made."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+# 16 random bytes (128 bits) in URL-safe base64 without padding: 22 characters.
+FILE_ID_BYTES = 16
+FILE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def new_file_id() -> str:
+    """Return a fresh random id, unguessable and safe in URLs and file names."""
+    return secrets.token_urlsafe(FILE_ID_BYTES)
+
+
+def is_file_id(candidate: str) -> bool:
+    """Tell whether ``candidate`` has the shape of an id, before any lookup uses it."""
+    return FILE_ID_PATTERN.fullmatch(candidate) is not None
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """The description of a file whose ciphertext has been written but not yet published.
+
+    :param header_mac: the age header MAC of the blob; stored so a download can check that
+        the blob it opens is the one written for this row (see ``transfers.open_file``).
+    """
+
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    header_mac: bytes
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A stored, listed file."""
+
+    id: str
+    name: str
+    content_type: str
+    size: int
+    sha256: str
+    header_mac: bytes
+    uploaded_at: datetime

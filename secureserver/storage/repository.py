@@ -1,0 +1,113 @@
+"""The storage interface the web layer talks to: streaming put, get, delete, list and stat.
+
+Blueprints and services only know these abstract classes. The filesystem implementation
+lives in :mod:`.filesystem`; an object-store implementation (S3 and friends) can be added
+next to it without touching any caller, as long as it keeps the one promise this module
+states: a file is listed only after its whole ciphertext is durably stored.
+"""
+
+from __future__ import annotations
+
+import abc
+import typing as t
+
+if t.TYPE_CHECKING:
+    from types import TracebackType
+
+    from .records import FileRecord
+    from .records import NewFile
+
+
+class PendingBlob(abc.ABC):
+    """A blob being written: a write-only sink for ciphertext, invisible until committed."""
+
+    @abc.abstractmethod
+    def write(self, data: bytes | bytearray | memoryview) -> int:
+        """Append ``data``; return how many bytes were taken (always all of them).
+
+        :raises StorageFull: when the storage runs out of room.
+        """
+
+
+class UploadBatch(abc.ABC):
+    """Files written together and published together, or not at all.
+
+    Use it as a context manager: leaving the block without :meth:`commit` (an exception, a
+    client that went away) removes every blob it started.
+    """
+
+    @abc.abstractmethod
+    def new_blob(self) -> PendingBlob:
+        """Start a new blob in this batch."""
+
+    @abc.abstractmethod
+    def add(self, blob: PendingBlob, description: NewFile) -> None:
+        """Declare ``blob`` complete, make it durable and remember what it holds."""
+
+    @abc.abstractmethod
+    def commit(self) -> list[FileRecord]:
+        """Publish every added blob and its metadata in one step; return the new records."""
+
+    @abc.abstractmethod
+    def abort(self) -> None:
+        """Remove everything this batch wrote. Safe to call more than once."""
+
+    def __enter__(self) -> t.Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.abort()
+
+
+class FileRepository(abc.ABC):
+    """Where encrypted files and their metadata live."""
+
+    @abc.abstractmethod
+    def begin(self, expected_bytes: int | None = None) -> UploadBatch:
+        """Start an upload batch.
+
+        :param expected_bytes: how much the batch will roughly write, when known (the
+            request's Content-Length), so that a full disk is reported before any writing.
+        :raises StorageFull: when there is not enough room.
+        """
+
+    @abc.abstractmethod
+    def get(self, file_id: str) -> FileRecord:
+        """Return the record of one file.
+
+        :raises FileNotFound: when there is no such file.
+        """
+
+    @abc.abstractmethod
+    def open_blob(self, file_id: str) -> t.BinaryIO:
+        """Open the ciphertext of a file for reading; the caller closes it.
+
+        :raises FileNotFound: when the blob is missing.
+        """
+
+    @abc.abstractmethod
+    def list(self, limit: int | None = None, offset: int = 0) -> list[FileRecord]:
+        """Return records newest first, a page at a time."""
+
+    @abc.abstractmethod
+    def count(self) -> int:
+        """Return how many files are stored."""
+
+    @abc.abstractmethod
+    def delete(self, file_id: str) -> None:
+        """Remove a file: first from the listing, then its blob.
+
+        :raises FileNotFound: when there is no such file.
+        """
+
+    @abc.abstractmethod
+    def check_writable(self) -> None:
+        """Check that new files could be stored now.
+
+        :raises StorageError: saying what is wrong.
+        """

@@ -1,0 +1,154 @@
+"""Moving files in and out: hash and encrypt on the way in, authenticate and decrypt on the way out.
+
+This is the service the upload and download blueprints call. It joins the encryption service
+(:class:`~secureserver.vault.Vault`) and the storage repository, and knows nothing of HTTP:
+its inputs are iterables of byte chunks, its outputs records and iterators of plaintext.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import typing as t
+from dataclasses import dataclass
+
+from .crypto import DecryptionError
+from .storage import NewFile
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+    from collections.abc import Iterator
+
+    from .crypto import AgeReader
+    from .storage import FileRecord
+    from .storage import FileRepository
+    from .storage import PendingBlob
+    from .vault import Vault
+
+
+class NoFilesGiven(Exception):
+    """The request carried no file at all."""
+
+
+class TooManyFiles(Exception):
+    """The request carried more files than one upload may hold."""
+
+
+class BlobMismatch(DecryptionError):
+    """A blob authenticates, but it is not the one written for this file (swapped or forged)."""
+
+
+@dataclass(frozen=True)
+class IncomingFile:
+    """A file arriving in a request: its cleaned name and type, and its bytes as they come."""
+
+    name: str
+    content_type: str
+    chunks: Iterable[bytes | memoryview]
+
+
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file being sent: its record and its verified plaintext, chunk by chunk."""
+
+    record: FileRecord
+    chunks: Iterator[bytes]
+
+
+def store_files(
+    vault: Vault,
+    repository: FileRepository,
+    incoming: Iterable[IncomingFile],
+    *,
+    max_files: int,
+    expected_bytes: int | None = None,
+) -> list[FileRecord]:
+    """Encrypt and store every file of one request; all become listed, or none does.
+
+    ``incoming`` is consumed lazily, so an exception raised while the request body is being
+    read (a client that went away, a malformed body) aborts the whole batch.
+
+    :raises NoFilesGiven: when ``incoming`` is empty.
+    :raises TooManyFiles: when it holds more than ``max_files``.
+    :raises StorageFull: when the disk has no room; nothing is kept.
+    """
+    with repository.begin(expected_bytes) as batch:
+        stored = 0
+        for item in incoming:
+            if stored == max_files:
+                raise TooManyFiles(f"at most {max_files} files per upload")
+            blob = batch.new_blob()
+            batch.add(blob, _encrypt_to(vault, blob, item))
+            stored += 1
+        if stored == 0:
+            raise NoFilesGiven("no file in the request")
+        return batch.commit()
+
+
+def _encrypt_to(vault: Vault, blob: PendingBlob, item: IncomingFile) -> NewFile:
+    """Stream one file through sha256 and age into ``blob``; describe what was written."""
+    digest = hashlib.sha256()
+    size = 0
+    writer = vault.encrypt(blob)
+    for chunk in item.chunks:
+        digest.update(chunk)
+        writer.write(chunk)
+        size += len(chunk)
+    writer.close()
+    return NewFile(
+        name=item.name,
+        content_type=item.content_type,
+        size=size,
+        sha256=digest.hexdigest(),
+        header_mac=writer.header_mac,
+    )
+
+
+def open_file(vault: Vault, repository: FileRepository, file_id: str) -> OutgoingFile:
+    """Open a stored file for download, checking everything that can be checked up front.
+
+    Before the first byte is sent, the blob's header must authenticate, it must be the blob
+    written for this record (same header MAC), and its size must match. Chunks are then
+    verified one by one as they are read, so only authenticated plaintext is ever yielded.
+
+    :raises FileNotFound: when the file or its blob is missing.
+    :raises DecryptionError: when the blob is damaged, swapped or forged.
+    """
+    record = repository.get(file_id)
+    source = repository.open_blob(file_id)
+    try:
+        reader = vault.decrypt(source)
+        if not hmac.compare_digest(reader.header_mac, record.header_mac):
+            raise BlobMismatch(f"blob of {file_id} does not belong to its metadata")
+        if reader.plaintext_size != record.size:
+            raise BlobMismatch(f"blob of {file_id} has the wrong size")
+    except BaseException:
+        source.close()
+        raise
+    return OutgoingFile(record, _BlobChunks(reader, source))
+
+
+class _BlobChunks:
+    """Verified plaintext chunks of an open blob; closing the iterator closes the blob.
+
+    A generator would only close the file once it had started running: a HEAD request or a
+    client gone before the first chunk would leave the file open for the garbage collector.
+    The WSGI server calls :meth:`close` on every response body, started or not.
+    """
+
+    def __init__(self, reader: AgeReader, source: t.BinaryIO) -> None:
+        self._chunks = reader.chunks()
+        self._source = source
+
+    def __iter__(self) -> _BlobChunks:
+        return self
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._chunks)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        self._source.close()
