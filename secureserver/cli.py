@@ -1,0 +1,79 @@
+"""Flask CLI commands that create the server's secrets: ``keygen`` and ``gen-cert``.
+
+Both run before the server ever starts, so they work without an identity; both refuse to
+overwrite what exists, because replacing the identity would make every stored file
+unreadable.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+
+from .config import PROJECT_ROOT
+from .crypto import X25519Identity
+from .keyfiles import create_private_file
+from .services import get_vault
+from .tls import DEFAULT_HOSTS
+from .tls import MAX_DAYS
+from .tls import make_certificate
+
+DEFAULT_CERT_DIR = PROJECT_ROOT / "certs"
+
+
+@click.command("keygen")
+@with_appcontext
+def keygen() -> None:
+    """Create the server's age identity and print its public recipient."""
+    path = get_vault().identity_path
+    identity = X25519Identity.generate()
+    created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    content = f"# created: {created}\n# public key: {identity.recipient}\n{identity}\n"
+    try:
+        create_private_file(path, content.encode("ascii"))
+    except FileExistsError:
+        raise click.ClickException(
+            f"an identity already exists at {path}; refusing to overwrite it "
+            "(every stored file is encrypted to it)"
+        ) from None
+    click.echo(f"wrote {path}", err=True)
+    click.echo(str(identity.recipient))
+
+
+@click.command("gen-cert")
+@with_appcontext
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    help=f"A DNS name or IP address clients use (repeatable; default: {', '.join(DEFAULT_HOSTS)}).",
+)
+@click.option("--days", default=365, show_default=True, type=click.IntRange(1, MAX_DAYS))
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_CERT_DIR,
+    show_default=True,
+    help="Where cert.pem and key.pem are written.",
+)
+@click.option("--force", is_flag=True, help="Replace an existing certificate and key.")
+def gen_cert(hosts: tuple[str, ...], days: int, out_dir: Path, force: bool) -> None:
+    """Create a TLS certificate: cert.pem (chain), key.pem (0600), and ca.pem for clients."""
+    paths = {name: out_dir / f"{name}.pem" for name in ("cert", "key", "ca")}
+    if not force and any(path.exists() for path in paths.values()):
+        raise click.ClickException(
+            f"a certificate already exists in {out_dir}; use --force to replace it"
+        )
+    bundle = make_certificate(hosts or DEFAULT_HOSTS, days)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths["key"].unlink(missing_ok=True)
+    create_private_file(paths["key"], bundle.key)
+    paths["cert"].write_bytes(bundle.chain)
+    paths["ca"].write_bytes(bundle.ca)
+    click.echo(
+        f"wrote {out_dir}/cert.pem, key.pem and ca.pem for {', '.join(hosts or DEFAULT_HOSTS)}"
+    )
+    click.echo(f"clients can trust this server with: curl --cacert {paths['ca']} ...")

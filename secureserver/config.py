@@ -1,0 +1,72 @@
+"""Configuration defaults and the order in which they are overridden.
+
+Load order, last wins:
+
+1. :data:`DEFAULTS` below;
+2. ``config.py`` in the instance folder, if present (an admin's settings);
+3. ``SECURESERVER_*`` environment variables, values parsed as JSON when they parse
+   (``SECURESERVER_MAX_CONTENT_LENGTH=1048576``), else taken as strings;
+4. the ``test_config`` mapping given to :func:`secureserver.create_app`.
+
+The instance folder itself is chosen before any of that, by :func:`resolve_instance_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from pathlib import Path
+
+if t.TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from flask import Flask
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+DEFAULTS: dict[str, t.Any] = {
+    # Largest request body accepted, checked against Content-Length before reading the body.
+    "MAX_CONTENT_LENGTH": 16 * GiB,
+    # Non-file form fields are held in memory; files never are. Keep both small.
+    "MAX_FORM_MEMORY_SIZE": 64 * KiB,
+    "MAX_FORM_PARTS": 1000,
+    "MAX_FILES_PER_REQUEST": 100,
+    # Uploads are refused with 507 when they would leave less than this on the storage disk.
+    "STORAGE_RESERVE_BYTES": 256 * MiB,
+    # Size of the reads from the request body while streaming an upload.
+    "UPLOAD_READ_SIZE": 1 * MiB,
+    "SESSION_COOKIE_NAME": "secureserver_session",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Strict",
+    "PREFERRED_URL_SCHEME": "https",
+}
+
+
+def resolve_instance_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Pick the folder that holds the identity, the database and the blobs.
+
+    An explicit argument wins, then ``SECURESERVER_INSTANCE_PATH``, then systemd's
+    ``$STATE_DIRECTORY``, then ``instance/`` in the checkout. Flask's own guess would put it
+    inside the virtualenv after a plain ``pip install``.
+    """
+    chosen = (
+        explicit
+        or os.environ.get("SECURESERVER_INSTANCE_PATH")
+        or os.environ.get("STATE_DIRECTORY", "").split(":")[0]
+        or PROJECT_ROOT / "instance"
+    )
+    return Path(chosen).resolve()
+
+
+def load_config(app: Flask, test_config: Mapping[str, t.Any] | None = None) -> None:
+    """Apply the four configuration layers, in the documented order, to ``app.config``."""
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env("SECURESERVER")
+    if test_config is not None:
+        app.config.from_mapping(test_config)

@@ -1,0 +1,48 @@
+"""Reading a request body as a stream of chunks, and noticing when it was cut short.
+
+Under gunicorn a client that disconnects mid-body looks like a normal end of body: reads
+just return fewer bytes. The only way to tell an aborted upload from a complete one is to
+count, so every body is read through :func:`body_chunks`.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from werkzeug.exceptions import RequestEntityTooLarge
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+class IncompleteBody(Exception):
+    """The client stopped sending before the end of the body it announced."""
+
+
+def body_chunks(
+    stream: t.IO[bytes], read_size: int, expected_length: int | None
+) -> Iterator[bytes]:
+    """Yield the body in pieces of at most ``read_size`` bytes, checking its length.
+
+    :param stream: the request's input stream.
+    :param read_size: the largest read; large reads mean fewer copies and system calls.
+    :param expected_length: the Content-Length, or None for a chunked body (whose own
+        framing tells the server where it ends).
+    :raises IncompleteBody: when fewer bytes arrive than announced, or reading fails.
+    """
+    received = 0
+    while True:
+        try:
+            chunk = stream.read(read_size)
+        except RequestEntityTooLarge:
+            raise
+        except Exception as e:
+            # Gunicorn raises its own parse errors for a broken chunked body, Werkzeug's
+            # development server raises ClientDisconnected: to us they all mean the same.
+            raise IncompleteBody(f"the request body ended early after {received} bytes") from e
+        if not chunk:
+            break
+        received += len(chunk)
+        yield chunk
+    if expected_length is not None and received != expected_length:
+        raise IncompleteBody(f"the request body ended after {received} of {expected_length} bytes")
