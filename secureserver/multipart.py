@@ -29,9 +29,7 @@ MAX_EPILOGUE = 64 * 1024
 _TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 # A quoted value: browsers percent-encode quotes and line breaks and send backslashes raw
 # (WHATWG), older clients escape a quote with a backslash. Only that pair is treated as an escape.
-_PARAMETER = re.compile(
-    rf'\s*;\s*({_TCHARS})\s*=\s*(?:"((?:[^"\\]|\\"|\\(?!"))*)"|({_TCHARS}))'
-)
+_PARAMETER = re.compile(rf'\s*;\s*({_TCHARS})\s*=\s*(?:"((?:[^"\\]|\\"|\\(?!"))*)"|({_TCHARS}))')
 
 
 class MalformedBody(Exception):

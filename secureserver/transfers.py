@@ -13,13 +13,14 @@ import typing as t
 from dataclasses import dataclass
 
 from .crypto import DecryptionError
+from .pipeline import ReadAhead
+from .pipeline import WriteBehind
 from .storage import NewFile
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
     from collections.abc import Iterator
 
-    from .crypto import AgeReader
     from .storage import FileRecord
     from .storage import FileRepository
     from .storage import PendingBlob
@@ -90,10 +91,12 @@ def _encrypt_to(vault: Vault, blob: PendingBlob, item: IncomingFile) -> NewFile:
     digest = hashlib.sha256()
     size = 0
     writer = vault.encrypt(blob)
-    for chunk in item.chunks:
-        digest.update(chunk)
-        writer.write(chunk)
-        size += len(chunk)
+    # The request thread receives and hashes; a helper thread encrypts and writes.
+    with WriteBehind(writer.write) as encrypt_and_store:
+        for chunk in item.chunks:
+            digest.update(chunk)
+            encrypt_and_store.write(chunk)
+            size += len(chunk)
     writer.close()
     return NewFile(
         name=item.name,
@@ -125,30 +128,5 @@ def open_file(vault: Vault, repository: FileRepository, file_id: str) -> Outgoin
     except BaseException:
         source.close()
         raise
-    return OutgoingFile(record, _BlobChunks(reader, source))
-
-
-class _BlobChunks:
-    """Verified plaintext chunks of an open blob; closing the iterator closes the blob.
-
-    A generator would only close the file once it had started running: a HEAD request or a
-    client gone before the first chunk would leave the file open for the garbage collector.
-    The WSGI server calls :meth:`close` on every response body, started or not.
-    """
-
-    def __init__(self, reader: AgeReader, source: t.BinaryIO) -> None:
-        self._chunks = reader.chunks()
-        self._source = source
-
-    def __iter__(self) -> _BlobChunks:
-        return self
-
-    def __next__(self) -> bytes:
-        try:
-            return next(self._chunks)
-        except BaseException:
-            self.close()
-            raise
-
-    def close(self) -> None:
-        self._source.close()
+    # Decrypt the next chunks on a helper thread while the current ones are being sent.
+    return OutgoingFile(record, ReadAhead(reader.chunks(), on_close=source.close))

@@ -185,10 +185,13 @@ def test_multipart_without_closing_boundary_stores_nothing(live_server: LiveServ
     assert _temp_files(live_server) == []
 
 
-def test_too_large_is_refused_before_the_body(
-    tmp_path: Path, live_server_factory: t.Callable[..., LiveServer]
-) -> None:
-    server = live_server_factory(env={"SECURESERVER_MAX_CONTENT_LENGTH": str(MiB)})
+@pytest.fixture
+def small_limit_server(live_server_factory: t.Callable[..., LiveServer]) -> LiveServer:
+    return live_server_factory(env={"SECURESERVER_MAX_CONTENT_LENGTH": str(MiB)})
+
+
+def test_too_large_is_refused_before_the_body(small_limit_server: LiveServer) -> None:
+    server = small_limit_server
     with _tls_connection(server) as connection:
         # Announce a body larger than the limit and send none of it: the answer must not wait.
         connection.sendall(
@@ -199,3 +202,20 @@ def test_too_large_is_refused_before_the_body(
     assert reply.startswith(b"HTTP/1.1 413")
     assert b'"error"' in reply
     assert b"1048576 bytes" in reply
+
+
+def test_chunked_body_over_the_limit_is_refused_and_stores_nothing(
+    small_limit_server: LiveServer,
+) -> None:
+    session = small_limit_server.session()
+    # No Content-Length: the limit can only be enforced while the body streams in.
+    response = session.put(
+        small_limit_server.url("/upload/endless.bin"),
+        data=_generated_chunks(3 * MiB, b"over"),
+        headers={"Accept": "application/json"},
+        timeout=60,
+    )
+    assert response.status_code == 413
+    assert "1048576 bytes" in response.json()["error"]
+    assert _listed_ids(small_limit_server) == set()
+    assert _temp_files(small_limit_server) == []

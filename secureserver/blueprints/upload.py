@@ -23,6 +23,7 @@ from ..filenames import clean_filename
 from ..multipart import MultipartReader
 from ..presenters import file_json
 from ..request_body import body_chunks
+from ..request_body import input_stream
 from ..services import get_repository
 from ..services import get_vault
 from ..transfers import IncomingFile
@@ -70,9 +71,11 @@ def raw(filename: str) -> t.Any:
 
 
 def _body() -> Iterator[bytes]:
-    # Touching request.stream checks Content-Length against MAX_CONTENT_LENGTH (413) first.
     return body_chunks(
-        request.stream, current_app.config["UPLOAD_READ_SIZE"], request.content_length
+        input_stream(request),
+        current_app.config["UPLOAD_READ_SIZE"],
+        request.content_length,
+        request.max_content_length,
     )
 
 
