@@ -30,7 +30,7 @@ def keygen() -> None:
     """Create the server's age identity and print its public recipient."""
     path = get_vault().identity_path
     identity = X25519Identity.generate()
-    created = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     content = f"# created: {created}\n# public key: {identity.recipient}\n{identity}\n"
     try:
         create_private_file(path, content.encode("ascii"))

@@ -63,14 +63,15 @@ class WriteBehind:
 
     def close(self) -> None:
         """Wait until every queued chunk is written; raise the helper's error, if any."""
-        self._finish()
+        if not self._finish():
+            raise TimeoutError("the write-behind thread did not finish")
         self._raise_error()
 
-    def _finish(self) -> None:
+    def _finish(self) -> bool:
+        """Tell the helper to end and wait for it; return whether it ended in time."""
         self._queue.put(_END)
         self._thread.join(JOIN_TIMEOUT_SECONDS)
-        if self._thread.is_alive():
-            raise TimeoutError("the write-behind thread did not finish")
+        return not self._thread.is_alive()
 
     def _raise_error(self) -> None:
         if self._error is not None:
@@ -88,6 +89,7 @@ class WriteBehind:
         if exc_type is None:
             self.close()
         else:
+            # The original exception is what the caller must see, even if the helper hangs.
             self._stopped = True
             self._finish()
 
@@ -110,8 +112,9 @@ class ReadAhead:
         self._queue: queue.Queue[bytes | BaseException | _End] = queue.Queue(depth)
         self._stop = threading.Event()
         self._done = False
-        self._thread = threading.Thread(target=self._run, name="read-ahead", daemon=True)
-        self._thread.start()
+        # Started by the first next(): a HEAD request, or a response dropped before it is
+        # sent, never starts a thread that would need stopping.
+        self._thread: threading.Thread | None = None
 
     def _run(self) -> None:
         try:
@@ -139,6 +142,9 @@ class ReadAhead:
     def __next__(self) -> bytes:
         if self._done:
             raise StopIteration
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="read-ahead", daemon=True)
+            self._thread.start()
         item = self._queue.get()
         if isinstance(item, bytes):
             return item
@@ -153,5 +159,6 @@ class ReadAhead:
             return
         self._done = True
         self._stop.set()
-        self._thread.join(JOIN_TIMEOUT_SECONDS)
+        if self._thread is not None:
+            self._thread.join(JOIN_TIMEOUT_SECONDS)
         self._on_close()

@@ -95,3 +95,16 @@ def test_read_ahead_close_stops_an_endless_source() -> None:
     assert _helper_threads() == set()
     with pytest.raises(StopIteration):
         next(reader)
+
+
+def test_read_ahead_closed_unread_starts_no_thread() -> None:
+    closed = threading.Event()
+    started = threading.Event()
+
+    def watched() -> Iterator[bytes]:
+        started.set()
+        yield b"never read"
+
+    ReadAhead(watched(), on_close=closed.set).close()
+    assert closed.is_set()
+    assert not started.is_set()

@@ -76,8 +76,9 @@ class TempBlob:
     def close(self) -> None:
         """Release the file descriptor (and with it the lock). Idempotent."""
         if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+            # Forget the number first: a late write must fail, not reach a reused descriptor.
+            fd, self._fd = self._fd, -1
+            os.close(fd)
 
     def discard(self) -> None:
         """Delete the temporary file. Idempotent."""
