@@ -33,7 +33,7 @@ if t.TYPE_CHECKING:
     from flask import Flask
 
 
-KEPT_ERROR_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+KEPT_ERROR_HEADERS = ("Allow", "Content-Range", "Retry-After", "WWW-Authenticate")
 
 
 class HTTPError(Exception):

@@ -12,15 +12,19 @@ import hmac
 import typing as t
 from dataclasses import dataclass
 
+from .crypto import CHUNK_SIZE
 from .crypto import DecryptionError
+from .crypto import chunk_index
 from .pipeline import ReadAhead
 from .pipeline import WriteBehind
 from .storage import NewFile
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
     from collections.abc import Iterable
     from collections.abc import Iterator
 
+    from .crypto import AgeReader
     from .storage import FileRecord
     from .storage import FileRepository
     from .storage import PendingBlob
@@ -50,10 +54,22 @@ class IncomingFile:
 
 @dataclass(frozen=True)
 class OutgoingFile:
-    """A file being sent: its record and its verified plaintext, chunk by chunk."""
+    """A file being sent: its record and the verified plaintext of bytes ``start:stop``."""
 
     record: FileRecord
     chunks: Iterator[bytes]
+    start: int
+    stop: int
+
+    @property
+    def partial(self) -> bool:
+        """Whether only a part of the file is sent (an HTTP range)."""
+        return (self.start, self.stop) != (0, self.record.size)
+
+
+def whole_file(record: FileRecord) -> tuple[int, int]:
+    """The span of every byte of ``record``: the default for :func:`open_file`."""
+    return 0, record.size
 
 
 def store_files(
@@ -107,13 +123,20 @@ def _encrypt_to(vault: Vault, blob: PendingBlob, item: IncomingFile) -> NewFile:
     )
 
 
-def open_file(vault: Vault, repository: FileRepository, file_id: str) -> OutgoingFile:
+def open_file(
+    vault: Vault,
+    repository: FileRepository,
+    file_id: str,
+    choose_span: Callable[[FileRecord], tuple[int, int]] = whole_file,
+) -> OutgoingFile:
     """Open a stored file for download, checking everything that can be checked up front.
 
     Before the first byte is sent, the blob's header must authenticate, it must be the blob
     written for this record (same header MAC), and its size must match. Chunks are then
     verified one by one as they are read, so only authenticated plaintext is ever yielded.
 
+    :param choose_span: given the record, returns the ``(start, stop)`` byte span to send
+        (an HTTP range); it may raise to refuse the request, and the blob is then closed.
     :raises FileNotFound: when the file or its blob is missing.
     :raises DecryptionError: when the blob is damaged, swapped or forged.
     """
@@ -125,8 +148,24 @@ def open_file(vault: Vault, repository: FileRepository, file_id: str) -> Outgoin
             raise BlobMismatch(f"blob of {file_id} does not belong to its metadata")
         if reader.plaintext_size != record.size:
             raise BlobMismatch(f"blob of {file_id} has the wrong size")
+        start, stop = choose_span(record)
     except BaseException:
         source.close()
         raise
     # Decrypt the next chunks on a helper thread while the current ones are being sent.
-    return OutgoingFile(record, ReadAhead(reader.chunks(), on_close=source.close))
+    chunks = ReadAhead(_plaintext_between(reader, start, stop), on_close=source.close)
+    return OutgoingFile(record, chunks, start, stop)
+
+
+def _plaintext_between(reader: AgeReader, start: int, stop: int) -> Iterator[bytes]:
+    """Yield plaintext bytes ``start:stop``, decrypting only the chunks that hold them."""
+    if start >= stop:
+        return
+    first = chunk_index(start)
+    offset = first * CHUNK_SIZE
+    for chunk in reader.chunks(first):
+        low, high = max(start - offset, 0), min(stop - offset, len(chunk))
+        yield chunk if (low, high) == (0, len(chunk)) else chunk[low:high]
+        offset += len(chunk)
+        if offset >= stop:
+            return
