@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import Flask
 
 from . import cli
+from . import csrf
 from . import errors
 from . import security
 from . import services
@@ -56,6 +57,7 @@ def create_app(
     _prepare_instance_folder(app)
     services.init_app(app)
     security.init_app(app)
+    csrf.init_app(app)
     errors.register_error_handlers(app)
     app.url_map.converters["file_id"] = FileIdConverter
     app.url_map.converters["any_name"] = AnyNameConverter

@@ -10,6 +10,7 @@ import errno
 import hashlib
 import io
 import os
+import re
 import typing as t
 from datetime import datetime
 from pathlib import Path
@@ -438,7 +439,9 @@ def test_cross_site_refused(
     ],
 )
 def test_same_origin_allowed(app: Flask, client: FlaskClient, headers: dict[str, str]) -> None:
-    response = client.put("/upload/ok.txt", data=b"ok", headers=headers)
+    page = client.get("/").get_data(as_text=True)
+    token = re.search(r'<meta name="csrf-token" content="([^"]+)"', page).group(1)
+    response = client.put("/upload/ok.txt", data=b"ok", headers={**headers, "X-CSRFToken": token})
     assert response.status_code == 201
     assert stored(app)[0] == 1
 

@@ -16,6 +16,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 
+from .. import csrf
 from ..errors import UnsupportedMediaType
 from ..errors import client_prefers_html
 from ..filenames import clean_content_type
@@ -51,14 +52,7 @@ def form() -> t.Any:
         max_field_size=current_app.config["MAX_FORM_MEMORY_SIZE"],
         max_parts=current_app.config["MAX_FORM_PARTS"],
     )
-    incoming = (
-        IncomingFile(
-            clean_filename(part.filename), clean_content_type(part.content_type), part.chunks
-        )
-        for part in reader.files()
-        if part.field_name == FILE_FIELD and part.filename
-    )
-    return _created(_store(incoming))
+    return _created(_store(_files_after_token(reader)))
 
 
 @bp.put("/upload/<any_name:filename>")
@@ -68,6 +62,21 @@ def raw(filename: str) -> t.Any:
         clean_filename(filename), clean_content_type(request.content_type), _body()
     )
     return _created(_store([incoming]))
+
+
+def _files_after_token(reader: MultipartReader) -> Iterator[IncomingFile]:
+    """The form's files, once the CSRF token of a browser form has been checked.
+
+    The token field comes first in the page's form, so it is checked before the first
+    file part is read; a form without one is refused before anything is stored.
+    """
+    for part in reader.files():
+        csrf.require_token_in_fields(reader.fields)
+        if part.field_name == FILE_FIELD and part.filename:
+            yield IncomingFile(
+                clean_filename(part.filename), clean_content_type(part.content_type), part.chunks
+            )
+    csrf.require_token_in_fields(reader.fields)
 
 
 def _body() -> Iterator[bytes]:
