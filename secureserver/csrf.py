@@ -29,8 +29,8 @@ if t.TYPE_CHECKING:
 
     from flask import Flask
 
-TOKEN_HEADER = "X-CSRFToken"
-TOKEN_FIELD = "csrf_token"
+HEADER_NAME = "X-CSRFToken"
+FIELD_NAME = "csrf_token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 BROWSER_HEADERS = ("Cookie", "Origin", "Sec-Fetch-Site", "Sec-Fetch-Mode")
 MULTIPART = "multipart/form-data"
@@ -54,12 +54,12 @@ def check_token() -> None:
     """
     if request.method not in UNSAFE_METHODS or not _from_browser():
         return
-    token = request.headers.get(TOKEN_HEADER)
+    token = request.headers.get(HEADER_NAME)
     if token is None and request.mimetype == MULTIPART:
         g.csrf_token_in_body = True
         return
     if token is None and request.mimetype == "application/x-www-form-urlencoded":
-        token = request.form.get(TOKEN_FIELD)
+        token = request.form.get(FIELD_NAME)
     _validate(token)
 
 
@@ -69,7 +69,7 @@ def require_token_in_fields(fields: Mapping[str, str]) -> None:
     :raises Forbidden: when the token is missing or wrong.
     """
     if g.pop("csrf_token_in_body", False):
-        _validate(fields.get(TOKEN_FIELD))
+        _validate(fields.get(FIELD_NAME))
 
 
 def _from_browser() -> bool:

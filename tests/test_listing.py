@@ -199,12 +199,12 @@ def test_index_pages(client: FlaskClient) -> None:
     first = client.get("/").get_data(as_text=True)
     assert first.count('class="name"') == 100
     assert "newest.txt" in first
-    assert 'href="/?offset=100">Older' in first
-    assert "Newer" not in first
+    assert 'href="/?offset=100&amp;sort=uploaded_at&amp;order=desc">Next page' in first
+    assert "Previous page" not in first
     second = client.get("/?offset=100").get_data(as_text=True)
     assert second.count('class="name"') == 1
-    assert 'href="/?offset=0">Newer' in second
-    assert "Older" not in second
+    assert 'href="/?offset=0&amp;sort=uploaded_at&amp;order=desc">Previous page' in second
+    assert "Next page" not in second
 
 
 def test_index_security_headers(client: FlaskClient) -> None:
@@ -220,3 +220,54 @@ def test_wrong_method(client: FlaskClient) -> None:
     assert response.status_code == 405
     assert "GET" in response.headers["Allow"]
     assert response.json["error"]
+
+
+@pytest.fixture
+def three_files(client: FlaskClient) -> list[str]:
+    names = ["b-middle.txt", "Alpha.TXT", "ça-long.bin"]
+    for name, data in zip(names, [b"22", b"1", b"333"], strict=True):
+        upload(client, name, data)
+    return names
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("", ["ça-long.bin", "Alpha.TXT", "b-middle.txt"]),
+        ("?order=asc", ["b-middle.txt", "Alpha.TXT", "ça-long.bin"]),
+        ("?sort=name", ["Alpha.TXT", "b-middle.txt", "ça-long.bin"]),
+        ("?sort=name&order=desc", ["ça-long.bin", "b-middle.txt", "Alpha.TXT"]),
+        ("?sort=size", ["ça-long.bin", "b-middle.txt", "Alpha.TXT"]),
+        ("?sort=size&order=asc", ["Alpha.TXT", "b-middle.txt", "ça-long.bin"]),
+        ("?q=TXT", ["Alpha.TXT", "b-middle.txt"]),
+        ("?q=ÇA", ["ça-long.bin"]),
+        ("?q=nothing", []),
+        ("?sort=name&q=.t&limit=1&offset=1", ["b-middle.txt"]),
+    ],
+)
+def test_api_sorts_filters_and_pages(
+    client: FlaskClient, three_files: list[str], query: str, expected: list[str]
+) -> None:
+    body = client.get(f"/api/files{query}").json
+    assert [f["name"] for f in body["files"]] == expected
+    if "limit" not in query:
+        assert body["total"] == len(expected)
+
+
+@pytest.mark.parametrize(
+    "query", ["?sort=id", "?sort=name&order=up", "?q=" + "x" * 256, "?sort=size;drop"]
+)
+def test_api_refuses_bad_listing_arguments(client: FlaskClient, query: str) -> None:
+    response = client.get(f"/api/files{query}")
+    assert response.status_code == 400
+    assert response.json["error"]
+
+
+def test_index_filter_and_sort_without_javascript(
+    client: FlaskClient, three_files: list[str]
+) -> None:
+    page = client.get("/?sort=name&q=txt").get_data(as_text=True)
+    assert page.index("Alpha.TXT") < page.index("b-middle.txt")
+    assert "ça-long.bin" not in page
+    assert 'aria-sort="ascending"' in page
+    assert client.get("/?q=zzz").get_data(as_text=True).count("No file name contains") == 1

@@ -12,6 +12,8 @@ import typing as t
 import pytest
 
 from secureserver.storage import FileNotFound
+from secureserver.storage import FilePage
+from secureserver.storage import FileQuery
 from secureserver.storage import FilesystemRepository
 from secureserver.storage import NewFile
 from secureserver.storage import StorageError
@@ -207,10 +209,10 @@ def test_new_repository_sweeps(tmp_path: Path) -> None:
 def test_list_newest_first_and_pages(repository: FilesystemRepository) -> None:
     records = [store(repository, bytes([i]))[0] for i in range(5)]
     newest_first = records[::-1]
-    assert repository.list() == newest_first
-    assert repository.list(limit=2) == newest_first[:2]
-    assert repository.list(limit=2, offset=3) == newest_first[3:]
-    assert repository.list(offset=5) == []
+    assert repository.find(FileQuery()) == FilePage(newest_first, 5)
+    assert repository.find(FileQuery(limit=2)).records == newest_first[:2]
+    assert repository.find(FileQuery(limit=2, offset=3)).records == newest_first[3:]
+    assert repository.find(FileQuery(offset=5)) == FilePage([], 5)
     assert repository.count() == 5
 
 
@@ -218,7 +220,7 @@ def test_delete(repository: FilesystemRepository) -> None:
     kept, gone = store(repository, b"kept", b"gone")
     repository.delete(gone.id)
     assert listing(repository) == [f"{kept.id}.age"]
-    assert repository.list() == [kept]
+    assert repository.find(FileQuery()).records == [kept]
     with pytest.raises(FileNotFound):
         repository.get(gone.id)
     with pytest.raises(FileNotFound):

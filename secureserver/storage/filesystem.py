@@ -24,6 +24,8 @@ from .repository import UploadBatch
 if t.TYPE_CHECKING:
     from pathlib import Path
 
+    from .records import FilePage
+    from .records import FileQuery
     from .records import NewFile
 
 
@@ -111,8 +113,8 @@ class FilesystemRepository(FileRepository):
     def open_blob(self, file_id: str) -> t.BinaryIO:
         return self.blobs.open(file_id)
 
-    def list(self, limit: int | None = None, offset: int = 0) -> list[FileRecord]:
-        return self.metadata.list(limit, offset)
+    def find(self, query: FileQuery) -> FilePage:
+        return self.metadata.find(query)
 
     def count(self) -> int:
         return self.metadata.count()

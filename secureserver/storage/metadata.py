@@ -19,12 +19,15 @@ from importlib import resources
 
 from .errors import FileNotFound
 from .errors import StorageError
+from .records import FilePage
 from .records import FileRecord
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
     from collections.abc import Sequence
     from pathlib import Path
+
+    from .records import FileQuery
 
 BUSY_TIMEOUT_SECONDS = 30.0
 _INSERT = (
@@ -34,10 +37,14 @@ _INSERT = (
 _SELECT_ONE = (
     "SELECT id, name, content_type, size, sha256, header_mac, uploaded_at FROM files WHERE id = ?"
 )
-_SELECT_PAGE = (
-    "SELECT id, name, content_type, size, sha256, header_mac, uploaded_at"
-    " FROM files ORDER BY uploaded_at DESC, id LIMIT ? OFFSET ?"
-)
+_SELECT_ALL = "SELECT id, name, content_type, size, sha256, header_mac, uploaded_at FROM files"
+# ORDER BY cannot take parameters: the clauses are spelled out, chosen by key, never built.
+_ORDER_BY = {
+    ("uploaded_at", True): " ORDER BY uploaded_at DESC, id",
+    ("uploaded_at", False): " ORDER BY uploaded_at ASC, id",
+    ("size", True): " ORDER BY size DESC, uploaded_at DESC, id",
+    ("size", False): " ORDER BY size ASC, uploaded_at DESC, id",
+}
 
 
 def _record_from_row(row: sqlite3.Row) -> FileRecord:
@@ -105,14 +112,24 @@ class MetadataStore:
             raise FileNotFound(f"no file with id {file_id}")
         return _record_from_row(row)
 
-    def list(self, limit: int | None, offset: int) -> list[FileRecord]:
-        """Return records newest first; ``limit=None`` means all of them."""
+    def find(self, query: FileQuery) -> FilePage:
+        """Return the page of records ``query`` asks for, and the number of matches.
+
+        Sorting by time or size and paging happen in SQL. A name filter or a sort by name
+        is applied here instead, over every row: names are compared case-insensitively
+        with full Unicode case folding, which SQLite's LIKE and lower() do not do.
+        """
+        order = _ORDER_BY.get((query.sort, query.descending))
+        if order is not None and query.contains is None:
+            with self._connect() as db:
+                rows = db.execute(
+                    _SELECT_ALL + order + " LIMIT ? OFFSET ?",
+                    (-1 if query.limit is None else query.limit, query.offset),
+                ).fetchall()
+            return FilePage([_record_from_row(row) for row in rows], self.count())
         with self._connect() as db:
-            rows = db.execute(
-                _SELECT_PAGE,
-                (-1 if limit is None else limit, offset),
-            ).fetchall()
-        return [_record_from_row(row) for row in rows]
+            rows = db.execute(_SELECT_ALL + _ORDER_BY["uploaded_at", True]).fetchall()
+        return _page_in_python([_record_from_row(row) for row in rows], query)
 
     def count(self) -> int:
         """Return the number of rows."""
@@ -140,3 +157,19 @@ class MetadataStore:
 def _iso(moment: datetime) -> str:
     """Format a time in UTC with a fixed width, so that text order is time order."""
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _page_in_python(records: list[FileRecord], query: FileQuery) -> FilePage:
+    """Filter, sort and page ``records`` (given newest first) the way SQL would."""
+    if query.contains is not None:
+        needle = query.contains.casefold()
+        records = [r for r in records if needle in r.name.casefold()]
+    if query.sort == "name":
+        # Stable sort: equal names keep the newest-first order.
+        records = sorted(records, key=lambda r: r.name.casefold(), reverse=query.descending)
+    elif query.sort == "size":
+        records = sorted(records, key=lambda r: r.size, reverse=query.descending)
+    elif not query.descending:
+        records = records[::-1]
+    stop = None if query.limit is None else query.offset + query.limit
+    return FilePage(records[query.offset : stop], len(records))

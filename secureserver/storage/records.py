@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import typing as t
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -48,3 +49,30 @@ class FileRecord:
     sha256: str
     header_mac: bytes
     uploaded_at: datetime
+
+
+SortKey: t.TypeAlias = t.Literal["uploaded_at", "name", "size"]
+SORT_KEYS: tuple[SortKey, ...] = t.get_args(SortKey)
+
+
+@dataclass(frozen=True)
+class FileQuery:
+    """Which records to list: an optional name filter, an order, and a page.
+
+    :param contains: keep names containing this text, compared case-insensitively.
+    :param limit: the page size; None for every match.
+    """
+
+    sort: SortKey = "uploaded_at"
+    descending: bool = True
+    contains: str | None = None
+    limit: int | None = None
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class FilePage:
+    """One page of records, and how many records match the query in all."""
+
+    records: list[FileRecord]
+    total: int

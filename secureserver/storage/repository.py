@@ -14,6 +14,8 @@ import typing as t
 if t.TYPE_CHECKING:
     from types import TracebackType
 
+    from .records import FilePage
+    from .records import FileQuery
     from .records import FileRecord
     from .records import NewFile
 
@@ -91,8 +93,8 @@ class FileRepository(abc.ABC):
         """
 
     @abc.abstractmethod
-    def list(self, limit: int | None = None, offset: int = 0) -> list[FileRecord]:
-        """Return records newest first, a page at a time."""
+    def find(self, query: FileQuery) -> FilePage:
+        """Return one page of records in the query's order, and how many match in all."""
 
     @abc.abstractmethod
     def count(self) -> int:
