@@ -38,11 +38,13 @@ class Services:
 def init_app(app: Flask) -> None:
     """Build the services for ``app`` from its instance folder and configuration."""
     instance = Path(app.instance_path)
+    vault = Vault(instance / IDENTITY_FILE)
     app.extensions[EXTENSION_KEY] = Services(
-        vault=Vault(instance / IDENTITY_FILE),
+        vault=vault,
         repository=FilesystemRepository(
             instance / STORAGE_DIR,
             instance / DATABASE_FILE,
+            cipher=vault.field_cipher,
             reserve_bytes=app.config["STORAGE_RESERVE_BYTES"],
         ),
     )

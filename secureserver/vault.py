@@ -16,6 +16,7 @@ from .crypto import X25519Identity
 from .crypto import decrypt
 from .crypto import encrypt
 from .crypto import parse_identity_file
+from .fieldcipher import FieldCipher
 from .keyfiles import KeyFileError
 from .keyfiles import read_private_file
 
@@ -23,6 +24,9 @@ if t.TYPE_CHECKING:
     from pathlib import Path
 
     from .storage import PendingBlob
+
+
+FIELD_KEY_PURPOSE = b"secureserver/metadata/v1"
 
 
 class IdentityError(Exception):
@@ -35,6 +39,7 @@ class Vault:
     def __init__(self, identity_path: Path) -> None:
         self.identity_path = identity_path
         self._identities: list[X25519Identity] | None = None
+        self._field_cipher: FieldCipher | None = None
         self._lock = threading.Lock()
 
     def identities(self) -> list[X25519Identity]:
@@ -72,6 +77,17 @@ class Vault:
         except IdentityError:
             return False
         return True
+
+    def field_cipher(self) -> FieldCipher:
+        """Return the cipher that seals metadata values, keyed from every loaded identity.
+
+        :raises IdentityError: when the identity cannot be loaded.
+        """
+        if self._field_cipher is None:
+            # Two threads may both build it; they build the same thing, and either one wins.
+            keys = [identity.derive_key(FIELD_KEY_PURPOSE) for identity in self.identities()]
+            self._field_cipher = FieldCipher(keys)
+        return self._field_cipher
 
     def encrypt(self, sink: PendingBlob) -> AgeWriter:
         """Start an age file for the server's identity, writing its ciphertext to ``sink``."""

@@ -11,6 +11,7 @@ import typing as t
 
 import pytest
 
+from secureserver.fieldcipher import FieldCipher
 from secureserver.storage import FileNotFound
 from secureserver.storage import FilePage
 from secureserver.storage import FileQuery
@@ -28,9 +29,16 @@ if t.TYPE_CHECKING:
     from secureserver.storage import FileRecord
 
 
+FIELD_CIPHER = FieldCipher([bytes(range(32))])
+
+
+def field_cipher() -> FieldCipher:
+    return FIELD_CIPHER
+
+
 @pytest.fixture
 def repository(tmp_path: Path) -> FilesystemRepository:
-    return FilesystemRepository(tmp_path / "storage", tmp_path / "files.sqlite3")
+    return FilesystemRepository(tmp_path / "storage", tmp_path / "files.sqlite3", field_cipher)
 
 
 def listing(repository: FilesystemRepository) -> list[str]:
@@ -196,12 +204,12 @@ def test_sweep_stale_temps(repository: FilesystemRepository) -> None:
 
 
 def test_new_repository_sweeps(tmp_path: Path) -> None:
-    first = FilesystemRepository(tmp_path / "storage", tmp_path / "files.sqlite3")
+    first = FilesystemRepository(tmp_path / "storage", tmp_path / "files.sqlite3", field_cipher)
     (record,) = store(first, b"kept")
     stale = first.blobs.directory / f"{TEMP_PREFIX}crashed"
     stale.write_bytes(b"x")
     _age(stale, STALE_AFTER_SECONDS + 1)
-    second = FilesystemRepository(tmp_path / "storage", tmp_path / "files.sqlite3")
+    second = FilesystemRepository(tmp_path / "storage", tmp_path / "files.sqlite3", field_cipher)
     assert listing(second) == [f"{record.id}.age"]
     assert second.get(record.id) == record
 

@@ -143,6 +143,18 @@ class X25519Identity:
         """The public key that files for this identity are encrypted to."""
         return X25519Recipient(self._public_key)
 
+    def derive_key(self, purpose: bytes) -> bytes:
+        """Derive a 32-byte key for another use of this identity (not part of age).
+
+        HKDF-SHA-256 over the secret scalar with ``purpose`` as info keeps each use's key
+        independent of the others and of the X25519 exchange, and the scalar never leaves
+        this object.
+
+        :param purpose: a label unique to the use, e.g. ``b"secureserver/metadata/v1"``.
+        """
+        secret = self._key.private_bytes_raw()
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(secret)
+
     def __str__(self) -> str:
         return bech32.encode(IDENTITY_HRP, self._key.private_bytes_raw())
 

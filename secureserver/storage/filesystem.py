@@ -22,8 +22,10 @@ from .repository import PendingBlob
 from .repository import UploadBatch
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
+    from ..fieldcipher import FieldCipher
     from .records import FilePage
     from .records import FileQuery
     from .records import NewFile
@@ -98,9 +100,15 @@ def _record(file_id: str, description: NewFile, uploaded_at: datetime) -> FileRe
 class FilesystemRepository(FileRepository):
     """Files stored under ``storage/`` with their metadata in ``secureserver.sqlite3``."""
 
-    def __init__(self, storage_dir: Path, database: Path, reserve_bytes: int = 0) -> None:
+    def __init__(
+        self,
+        storage_dir: Path,
+        database: Path,
+        cipher: Callable[[], FieldCipher],
+        reserve_bytes: int = 0,
+    ) -> None:
         self.blobs = BlobStore(storage_dir, reserve_bytes)
-        self.metadata = MetadataStore(database)
+        self.metadata = MetadataStore(database, cipher)
         self.blobs.sweep_stale_temps()
 
     def begin(self, expected_bytes: int | None = None) -> FilesystemBatch:

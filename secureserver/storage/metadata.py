@@ -5,6 +5,10 @@ operation opens its own short-lived connection (cheap for a local file) instead 
 one across threads or forks. WAL lets readers proceed while a writer commits;
 ``synchronous=FULL`` makes a committed row survive a power cut, as the blob it points to
 already does.
+
+Names, media types and content hashes are sealed (see :mod:`secureserver.fieldcipher`)
+before they reach SQLite and opened as rows come back; sizes and times stay clear, so the
+database can still sort by them.
 """
 
 from __future__ import annotations
@@ -17,16 +21,20 @@ from datetime import UTC
 from datetime import datetime
 from importlib import resources
 
+from ..fieldcipher import FieldDecryptionError
 from .errors import FileNotFound
 from .errors import StorageError
 from .records import FilePage
 from .records import FileRecord
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Iterable
     from collections.abc import Iterator
     from collections.abc import Sequence
     from pathlib import Path
 
+    from ..fieldcipher import FieldCipher
     from .records import FileQuery
 
 BUSY_TIMEOUT_SECONDS = 30.0
@@ -47,29 +55,67 @@ _ORDER_BY = {
 }
 
 
-def _record_from_row(row: sqlite3.Row) -> FileRecord:
-    return FileRecord(
-        id=row["id"],
-        name=row["name"],
-        content_type=row["content_type"],
-        size=row["size"],
-        sha256=row["sha256"],
-        header_mac=row["header_mac"],
-        uploaded_at=datetime.fromisoformat(row["uploaded_at"]),
-    )
+SCHEMA_VERSION = 2
+SEALED_COLUMNS = ("name", "content_type", "sha256")
 
 
 class MetadataStore:
-    """The ``files`` table of ``secureserver.sqlite3``."""
+    """The ``files`` table of ``secureserver.sqlite3``.
 
-    def __init__(self, path: Path) -> None:
+    :param cipher: returns the cipher for sealed columns; called when rows are written or
+        read, not before, because the identity it comes from may not exist yet when the
+        application is built (``flask keygen`` runs the factory).
+    """
+
+    def __init__(self, path: Path, cipher: Callable[[], FieldCipher]) -> None:
         self.path = path
+        self._cipher = cipher
         # SQLite gives the -wal and -shm files the database's mode: make that owner-only.
         os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         schema = resources.files(__package__).joinpath("schema.sql").read_text("utf-8")
         with self._connect() as db:
             db.execute("PRAGMA journal_mode = WAL")
+            db.execute("BEGIN IMMEDIATE")
+            _check_schema_version(db)
             db.executescript(schema)
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def _row_values(self, record: FileRecord) -> tuple[t.Any, ...]:
+        cipher = self._cipher()
+        name, content_type, sha256 = (
+            cipher.seal(getattr(record, column), row=record.id, column=column)
+            for column in SEALED_COLUMNS
+        )
+        return (
+            record.id,
+            name,
+            content_type,
+            record.size,
+            sha256,
+            record.header_mac,
+            _iso(record.uploaded_at),
+        )
+
+    def _record(self, row: sqlite3.Row, cipher: FieldCipher) -> FileRecord:
+        try:
+            name, content_type, sha256 = (
+                cipher.open(row[column], row=row["id"], column=column) for column in SEALED_COLUMNS
+            )
+        except FieldDecryptionError as e:
+            raise StorageError(f"metadata of {row['id']} cannot be decrypted: {e}") from e
+        return FileRecord(
+            id=row["id"],
+            name=name,
+            content_type=content_type,
+            size=row["size"],
+            sha256=sha256,
+            header_mac=row["header_mac"],
+            uploaded_at=datetime.fromisoformat(row["uploaded_at"]),
+        )
+
+    def _records(self, rows: Iterable[sqlite3.Row]) -> list[FileRecord]:
+        cipher = self._cipher()
+        return [self._record(row, cipher) for row in rows]
 
     @contextlib.contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -88,10 +134,7 @@ class MetadataStore:
 
     def insert(self, records: Sequence[FileRecord]) -> None:
         """Add rows for ``records`` in a single transaction: all of them or none."""
-        rows = [
-            (r.id, r.name, r.content_type, r.size, r.sha256, r.header_mac, _iso(r.uploaded_at))
-            for r in records
-        ]
+        rows = [self._row_values(record) for record in records]
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             try:
@@ -110,7 +153,7 @@ class MetadataStore:
             row = db.execute(_SELECT_ONE, (file_id,)).fetchone()
         if row is None:
             raise FileNotFound(f"no file with id {file_id}")
-        return _record_from_row(row)
+        return self._record(row, self._cipher())
 
     def find(self, query: FileQuery) -> FilePage:
         """Return the page of records ``query`` asks for, and the number of matches.
@@ -126,10 +169,10 @@ class MetadataStore:
                     _SELECT_ALL + order + " LIMIT ? OFFSET ?",
                     (-1 if query.limit is None else query.limit, query.offset),
                 ).fetchall()
-            return FilePage([_record_from_row(row) for row in rows], self.count())
+            return FilePage(self._records(rows), self.count())
         with self._connect() as db:
             rows = db.execute(_SELECT_ALL + _ORDER_BY["uploaded_at", True]).fetchall()
-        return _page_in_python([_record_from_row(row) for row in rows], query)
+        return _page_in_python(self._records(rows), query)
 
     def count(self) -> int:
         """Return the number of rows."""
@@ -152,6 +195,17 @@ class MetadataStore:
         with self._connect() as db:
             db.execute("BEGIN IMMEDIATE")
             db.execute("ROLLBACK")
+
+
+def _check_schema_version(db: sqlite3.Connection) -> None:
+    """Refuse a database written by an older version, whose names are stored in clear."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    (tables,) = db.execute("SELECT count(*) FROM sqlite_master WHERE name = 'files'").fetchone()
+    if tables and version != SCHEMA_VERSION:
+        raise StorageError(
+            f"the metadata database has format {version}, this server needs {SCHEMA_VERSION}; "
+            "it was made by an older development version and cannot be opened"
+        )
 
 
 def _iso(moment: datetime) -> str:

@@ -1,10 +1,11 @@
 -- One row per published file. A row exists only once its blob is durably on disk.
+-- name, content_type and sha256 are sealed (fieldcipher.py): only sizes and times are clear.
 CREATE TABLE IF NOT EXISTS files (
     id TEXT PRIMARY KEY,
-    name TEXT NOT NULL,
-    content_type TEXT NOT NULL,
+    name BLOB NOT NULL,
+    content_type BLOB NOT NULL,
     size INTEGER NOT NULL CHECK (size >= 0),
-    sha256 TEXT NOT NULL,
+    sha256 BLOB NOT NULL,
     header_mac BLOB NOT NULL,
     uploaded_at TEXT NOT NULL
 ) STRICT;
