@@ -1,7 +1,8 @@
 """The WSGI entry point that gunicorn serves as ``wsgi:app``.
 
 Unlike the CLI, the server needs the identity: it refuses to start, with one clear message,
-when the identity file is missing, malformed or readable by other users.
+when the identity file is missing, malformed or readable by other users, and it refuses to
+start in debug mode.
 """
 
 from secureserver import create_app
@@ -10,6 +11,9 @@ from secureserver.vault import IdentityError
 
 app = create_app()
 
+if app.debug:
+    # Debug mode shows internals in error pages; it has no place on a served instance.
+    raise SystemExit("secureserver cannot start: debug mode is on (unset FLASK_DEBUG)")
 try:
     get_services(app).vault.identities()
 except IdentityError as error:

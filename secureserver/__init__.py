@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from . import access
 from . import cli
 from . import csrf
 from . import errors
@@ -33,7 +34,7 @@ from .presenters import human_size
 if t.TYPE_CHECKING:
     from collections.abc import Mapping
 
-SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
+SECRET_KEY_FILE = "secret_key"
 
 
 def create_app(
@@ -57,6 +58,7 @@ def create_app(
     _prepare_instance_folder(app)
     services.init_app(app)
     security.init_app(app)
+    access.init_app(app)
     csrf.init_app(app)
     errors.register_error_handlers(app)
     app.url_map.converters["file_id"] = FileIdConverter
@@ -68,6 +70,7 @@ def create_app(
     app.add_template_filter(human_size)
     app.cli.add_command(cli.keygen)
     app.cli.add_command(cli.gen_cert)
+    app.cli.add_command(cli.set_password)
     return app
 
 

@@ -1,4 +1,4 @@
-"""Flask CLI commands that create the server's secrets: ``keygen`` and ``gen-cert``.
+"""Flask CLI commands that create the server's secrets: ``keygen``, ``gen-cert``, ``set-password``.
 
 Both run before the server ever starts, so they work without an identity; both refuse to
 overwrite what exists, because replacing the identity would make every stored file
@@ -8,11 +8,15 @@ unreadable.
 from __future__ import annotations
 
 import datetime
+import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from . import passwords
+from .access import PASSWORD_FILE
 from .config import PROJECT_ROOT
 from .crypto import X25519Identity
 from .keyfiles import create_private_file
@@ -77,3 +81,28 @@ def gen_cert(hosts: tuple[str, ...], days: int, out_dir: Path, force: bool) -> N
         f"wrote {out_dir}/cert.pem, key.pem and ca.pem for {', '.join(hosts or DEFAULT_HOSTS)}"
     )
     click.echo(f"clients can trust this server with: curl --cacert {paths['ca']} ...")
+
+
+@click.command("set-password")
+@click.option("--remove", is_flag=True, help="Remove the password: no login needed any more.")
+@click.option("--stdin", "from_stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def set_password(remove: bool, from_stdin: bool) -> None:
+    """Require an access password for the page and the API (or remove it)."""
+    path = Path(current_app.instance_path) / PASSWORD_FILE
+    if remove:
+        path.unlink(missing_ok=True)
+        click.echo("access password removed: anyone who can reach the server can use it")
+        return
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New access password", hide_input=True, confirmation_prompt=True)
+    try:
+        passwords.set_password(path, password)
+    except ValueError as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(
+        f"access password set ({path}); browsers log in once, API clients use "
+        "curl -u :PASSWORD or Authorization: Bearer PASSWORD"
+    )

@@ -44,6 +44,13 @@ DEFAULTS: dict[str, t.Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Strict",
     "PREFERRED_URL_SCHEME": "https",
+    # Reverse proxies in front whose X-Forwarded-For/-Proto may be believed; 0 trusts none.
+    "PROXY_COUNT": 0,
+    # Wrong access passwords allowed per client address (see access.py), in `limits` syntax.
+    "AUTH_FAILURE_LIMIT": "10 per minute",
+    # The identity file; by default systemd's credential "identity" if the unit passes one
+    # (LoadCredential=identity:...), else identity.txt in the instance folder.
+    "IDENTITY_FILE": None,
 }
 
 
@@ -61,6 +68,16 @@ def resolve_instance_path(explicit: str | os.PathLike[str] | None = None) -> Pat
         or PROJECT_ROOT / "instance"
     )
     return Path(chosen).resolve()
+
+
+def resolve_identity_path(configured: str | None, instance_path: Path) -> Path:
+    """Pick the identity file: the setting, systemd's credential, or the instance folder."""
+    if configured:
+        return Path(configured)
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+    if credentials and (Path(credentials) / "identity").is_file():
+        return Path(credentials) / "identity"
+    return instance_path / "identity.txt"
 
 
 def load_config(app: Flask, test_config: Mapping[str, t.Any] | None = None) -> None:

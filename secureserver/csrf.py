@@ -52,7 +52,7 @@ def check_token() -> None:
 
     :raises Forbidden: when the token is missing or wrong.
     """
-    if request.method not in UNSAFE_METHODS or not _from_browser():
+    if request.method not in UNSAFE_METHODS or not is_browser_request():
         return
     token = request.headers.get(HEADER_NAME)
     if token is None and request.mimetype == MULTIPART:
@@ -72,7 +72,8 @@ def require_token_in_fields(fields: Mapping[str, str]) -> None:
         _validate(fields.get(FIELD_NAME))
 
 
-def _from_browser() -> bool:
+def is_browser_request() -> bool:
+    """Tell whether a browser sent this request (a cookie, Origin or Sec-Fetch-* header)."""
     return any(name in request.headers for name in BROWSER_HEADERS)
 
 

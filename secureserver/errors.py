@@ -42,9 +42,10 @@ class HTTPError(Exception):
     status = 500
     default_message = "internal server error"
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, headers: dict[str, str] | None = None) -> None:
         super().__init__(message or self.default_message)
         self.message = message or self.default_message
+        self.headers = headers or {}
 
 
 class BadRequest(HTTPError):
@@ -133,11 +134,12 @@ def _too_large_message() -> str:
     return f"the request is too large: the limit is {human_size(limit)} ({limit} bytes)"
 
 
-def _handle_domain_error(error: Exception) -> tuple[t.Any, int]:
+def _handle_domain_error(error: Exception) -> ResponseReturnValue:
     http_error = _from_domain(error)
     if http_error.status >= 500:
         current_app.logger.error("%s: %s", type(error).__name__, error)
-    return error_response(http_error.status, http_error.message)
+    body, status = error_response(http_error.status, http_error.message)
+    return body, status, http_error.headers
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -50,6 +50,21 @@ def create_private_file(path: Path, content: bytes) -> None:
         temporary.unlink(missing_ok=True)
 
 
+def replace_private_file(path: Path, content: bytes) -> None:
+    """Atomically write an owner-only file, replacing whatever was there.
+
+    The new content is written beside it and renamed over it, so a reader sees the old
+    file or the new one, never a mix.
+    """
+    temporary = path.with_name(f".{path.name}.{secrets.token_hex(8)}.new")
+    create_private_file(temporary, content)
+    try:
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+
+
 def check_private(path: Path) -> None:
     """Refuse a secret file that is not a regular file owned by us and closed to others.
 

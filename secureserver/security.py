@@ -10,6 +10,7 @@ from __future__ import annotations
 import typing as t
 
 from flask import request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .errors import Forbidden
 
@@ -45,7 +46,15 @@ HSTS = "max-age=31536000"
 
 
 def init_app(app: Flask) -> None:
-    """Install the cross-site check and the header policy on ``app``."""
+    """Install the cross-site check and the header policy on ``app``.
+
+    ``X-Forwarded-*`` headers are believed only for the number of proxies an admin declares
+    in ``PROXY_COUNT``: anyone can send them, and believing them would let a client choose
+    the address that rate limits and logs see.
+    """
+    proxies = app.config["PROXY_COUNT"]
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
     app.before_request(refuse_cross_site_writes)
     app.after_request(add_security_headers)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from flask import current_app
 
+from .config import resolve_identity_path
 from .storage import FilesystemRepository
 from .vault import Vault
 
@@ -22,7 +23,6 @@ if t.TYPE_CHECKING:
     from .storage import FileRepository
 
 EXTENSION_KEY = "secureserver"
-IDENTITY_FILE = "identity.txt"
 DATABASE_FILE = "secureserver.sqlite3"
 STORAGE_DIR = "storage"
 
@@ -38,7 +38,7 @@ class Services:
 def init_app(app: Flask) -> None:
     """Build the services for ``app`` from its instance folder and configuration."""
     instance = Path(app.instance_path)
-    vault = Vault(instance / IDENTITY_FILE)
+    vault = Vault(resolve_identity_path(app.config["IDENTITY_FILE"], instance))
     app.extensions[EXTENSION_KEY] = Services(
         vault=vault,
         repository=FilesystemRepository(

@@ -31,6 +31,9 @@ UNDOCUMENTED = {
     ("POST", "/delete/{}"),
     ("GET", "/openapi.json"),
     ("GET", "/static/{}"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
 }
 
 
