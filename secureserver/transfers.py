@@ -43,6 +43,13 @@ class BlobMismatch(DecryptionError):
     """A blob authenticates, but it is not the one written for this file (swapped or forged)."""
 
 
+# age authenticates a blob, but not which file it belongs to: anyone who can write to the
+# storage could put another file's blob, or a new one made with the public recipient, in its
+# place. The row records a tag derived from the blob's file key, which only the blob's own
+# key reproduces and which a key rotation (a new header, the same file key) keeps.
+BLOB_TAG_PURPOSE = b"secureserver/blob-tag/v1"
+
+
 @dataclass(frozen=True)
 class IncomingFile:
     """A file arriving in a request: its cleaned name and type, and its bytes as they come."""
@@ -119,7 +126,7 @@ def _encrypt_to(vault: Vault, blob: PendingBlob, item: IncomingFile) -> NewFile:
         content_type=item.content_type,
         size=size,
         sha256=digest.hexdigest(),
-        header_mac=writer.header_mac,
+        blob_tag=writer.derive_key(BLOB_TAG_PURPOSE),
     )
 
 
@@ -132,7 +139,7 @@ def open_file(
     """Open a stored file for download, checking everything that can be checked up front.
 
     Before the first byte is sent, the blob's header must authenticate, it must be the blob
-    written for this record (same header MAC), and its size must match. Chunks are then
+    written for this record (same blob tag), and its size must match. Chunks are then
     verified one by one as they are read, so only authenticated plaintext is ever yielded.
 
     :param choose_span: given the record, returns the ``(start, stop)`` byte span to send
@@ -144,7 +151,7 @@ def open_file(
     source = repository.open_blob(file_id)
     try:
         reader = vault.decrypt(source)
-        if not hmac.compare_digest(reader.header_mac, record.header_mac):
+        if not hmac.compare_digest(reader.derive_key(BLOB_TAG_PURPOSE), record.blob_tag):
             raise BlobMismatch(f"blob of {file_id} does not belong to its metadata")
         if reader.plaintext_size != record.size:
             raise BlobMismatch(f"blob of {file_id} has the wrong size")

@@ -51,7 +51,7 @@ def describe(data: bytes, name: str = "f.bin") -> NewFile:
         content_type="application/octet-stream",
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        header_mac=b"\x01" * 32,
+        blob_tag=b"\x01" * 32,
     )
 
 

@@ -13,6 +13,9 @@ import io
 import os
 import typing as t
 
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
 from .errors import DecryptionError
 from .fileio import Sink
 from .fileio import read_exactly
@@ -37,14 +40,38 @@ if t.TYPE_CHECKING:
     from .x25519 import X25519Recipient
 
 
-class AgeWriter:
+class _FileKeyed:
+    """Something that knows a file's key and may derive keys from it for uses outside age."""
+
+    def __init__(self, file_key: bytes) -> None:
+        self._file_key = file_key
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """Derive 32 bytes from the file key: HKDF-SHA-256(ikm = file key, info = purpose).
+
+        The result is as unique to the file as its key, survives a rewrite of the header
+        (new recipients, same file key), and reveals nothing about the key itself.
+
+        :param purpose: a label unique to the use; never age's own ``header``/``payload``.
+        """
+        if purpose in (b"header", b"payload"):
+            raise ValueError("that label belongs to age itself")
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
+            self._file_key
+        )
+
+
+class AgeWriter(_FileKeyed):
     """Takes the plaintext of a file being encrypted; :meth:`close` finishes it.
 
     :ivar header_mac: the 32-byte header MAC, which identifies this file's header.
     :ivar header_size: the size of the header in bytes; the payload nonce follows it.
     """
 
-    def __init__(self, stream: EncryptWriter, header_mac: bytes, header_size: int) -> None:
+    def __init__(
+        self, stream: EncryptWriter, header_mac: bytes, header_size: int, file_key: bytes
+    ) -> None:
+        super().__init__(file_key)
         self._stream = stream
         self.header_mac = header_mac
         self.header_size = header_size
@@ -77,14 +104,17 @@ class AgeWriter:
             self.close()
 
 
-class AgeReader:
+class AgeReader(_FileKeyed):
     """The verified payload of an age file, readable chunk by chunk from any chunk.
 
     :ivar header_mac: the 32-byte header MAC, already verified.
     :ivar header_size: the size of the header in bytes.
     """
 
-    def __init__(self, stream: DecryptReader, header_mac: bytes, header_size: int) -> None:
+    def __init__(
+        self, stream: DecryptReader, header_mac: bytes, header_size: int, file_key: bytes
+    ) -> None:
+        super().__init__(file_key)
         self._stream = stream
         self.header_mac = header_mac
         self.header_size = header_size
@@ -129,7 +159,7 @@ def encrypt(
     mac = header_mac(file_key, marshal_header_without_mac(stanzas))
     header = marshal_header(stanzas, mac)
     write_all(sink, header + nonce)
-    return AgeWriter(EncryptWriter(sink, key), mac, len(header))
+    return AgeWriter(EncryptWriter(sink, key), mac, len(header), file_key)
 
 
 def _unwrap(identities: Sequence[X25519Identity], header: ParsedHeader) -> bytes:
@@ -164,4 +194,4 @@ def decrypt(identities: Sequence[X25519Identity], source: t.BinaryIO) -> AgeRead
     payload_size = source.seek(0, io.SEEK_END) - payload_start
     stream = DecryptReader(source, payload_key(file_key, nonce), payload_start, payload_size)
     stream.verify_final_chunk()
-    return AgeReader(stream, header.mac, header.size)
+    return AgeReader(stream, header.mac, header.size, file_key)

@@ -92,7 +92,7 @@ def _record(file_id: str, description: NewFile, uploaded_at: datetime) -> FileRe
         content_type=description.content_type,
         size=description.size,
         sha256=description.sha256,
-        header_mac=description.header_mac,
+        blob_tag=description.blob_tag,
         uploaded_at=uploaded_at,
     )
 

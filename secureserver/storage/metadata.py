@@ -39,13 +39,13 @@ if t.TYPE_CHECKING:
 
 BUSY_TIMEOUT_SECONDS = 30.0
 _INSERT = (
-    "INSERT INTO files (id, name, content_type, size, sha256, header_mac, uploaded_at)"
+    "INSERT INTO files (id, name, content_type, size, sha256, blob_tag, uploaded_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _SELECT_ONE = (
-    "SELECT id, name, content_type, size, sha256, header_mac, uploaded_at FROM files WHERE id = ?"
+    "SELECT id, name, content_type, size, sha256, blob_tag, uploaded_at FROM files WHERE id = ?"
 )
-_SELECT_ALL = "SELECT id, name, content_type, size, sha256, header_mac, uploaded_at FROM files"
+_SELECT_ALL = "SELECT id, name, content_type, size, sha256, blob_tag, uploaded_at FROM files"
 # ORDER BY cannot take parameters: the clauses are spelled out, chosen by key, never built.
 _ORDER_BY = {
     ("uploaded_at", True): " ORDER BY uploaded_at DESC, id",
@@ -55,7 +55,7 @@ _ORDER_BY = {
 }
 
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SEALED_COLUMNS = ("name", "content_type", "sha256")
 
 
@@ -92,7 +92,7 @@ class MetadataStore:
             content_type,
             record.size,
             sha256,
-            record.header_mac,
+            record.blob_tag,
             _iso(record.uploaded_at),
         )
 
@@ -109,7 +109,7 @@ class MetadataStore:
             content_type=content_type,
             size=row["size"],
             sha256=sha256,
-            header_mac=row["header_mac"],
+            blob_tag=row["blob_tag"],
             uploaded_at=datetime.fromisoformat(row["uploaded_at"]),
         )
 

@@ -27,15 +27,16 @@ def is_file_id(candidate: str) -> bool:
 class NewFile:
     """The description of a file whose ciphertext has been written but not yet published.
 
-    :param header_mac: the age header MAC of the blob; stored so a download can check that
-        the blob it opens is the one written for this row (see ``transfers.open_file``).
+    :param blob_tag: a value derived from the blob's file key; stored so that a download
+        can check that the blob it opens is the one written for this row, and still true
+        after a key rotation rewrites the blob's header (see ``transfers.open_file``).
     """
 
     name: str
     content_type: str
     size: int
     sha256: str
-    header_mac: bytes
+    blob_tag: bytes
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ class FileRecord:
     content_type: str
     size: int
     sha256: str
-    header_mac: bytes
+    blob_tag: bytes
     uploaded_at: datetime
 
 

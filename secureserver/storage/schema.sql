@@ -6,7 +6,7 @@ CREATE TABLE IF NOT EXISTS files (
     content_type BLOB NOT NULL,
     size INTEGER NOT NULL CHECK (size >= 0),
     sha256 BLOB NOT NULL,
-    header_mac BLOB NOT NULL,
+    blob_tag BLOB NOT NULL,
     uploaded_at TEXT NOT NULL
 ) STRICT;
 

@@ -263,3 +263,17 @@ def test_age_cli_accepts_our_identity_file_and_recipient(
     blob = run(age_cli["age"], "-r", str(identity.recipient), stdin=b"from the CLI")
     assert b"".join(decrypt([identity], io.BytesIO(blob)).chunks()) == b"from the CLI"
     assert run(age_cli["age"], "-d", "-i", keys, stdin=blob) == b"from the CLI"
+
+
+def test_derived_keys_are_per_file_and_survive_decryption(identity: X25519Identity) -> None:
+    sink = io.BytesIO()
+    writer = encrypt([identity.recipient], sink)
+    writer.write(b"data")
+    writer.close()
+    reader = decrypt([identity], io.BytesIO(sink.getvalue()))
+    assert reader.derive_key(b"test/v1") == writer.derive_key(b"test/v1")
+    assert reader.derive_key(b"test/v1") != reader.derive_key(b"test/v2")
+    other = encrypt([identity.recipient], io.BytesIO())
+    assert other.derive_key(b"test/v1") != writer.derive_key(b"test/v1")
+    with pytest.raises(ValueError, match="age itself"):
+        writer.derive_key(b"payload")
