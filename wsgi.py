@@ -6,10 +6,14 @@ start in debug mode.
 """
 
 from secureserver import create_app
+from secureserver.config_rules import ConfigError
 from secureserver.services import get_services
 from secureserver.vault import IdentityError
 
-app = create_app()
+try:
+    app = create_app()
+except ConfigError as error:
+    raise SystemExit(f"secureserver cannot start: {error}") from None
 
 if app.debug:
     # Debug mode shows internals in error pages; it has no place on a served instance.

@@ -28,6 +28,7 @@ from .blueprints import upload
 from .config import PROJECT_ROOT
 from .config import load_config
 from .config import resolve_instance_path
+from .config_rules import check_config
 from .keyfiles import load_or_create_token
 from .presenters import human_size
 
@@ -55,6 +56,7 @@ def create_app(
         instance_relative_config=True,
     )
     load_config(app, test_config)
+    check_config(app.config)
     _prepare_instance_folder(app)
     services.init_app(app)
     security.init_app(app)
@@ -68,9 +70,7 @@ def create_app(
     app.register_blueprint(listing.bp)
     app.register_blueprint(health.bp)
     app.add_template_filter(human_size)
-    app.cli.add_command(cli.keygen)
-    app.cli.add_command(cli.gen_cert)
-    app.cli.add_command(cli.set_password)
+    cli.register(app)
     return app
 
 

@@ -51,6 +51,8 @@ DEFAULTS: dict[str, t.Any] = {
     # The identity file; by default systemd's credential "identity" if the unit passes one
     # (LoadCredential=identity:...), else identity.txt in the instance folder.
     "IDENTITY_FILE": None,
+    # Offline age recipients (age1...) every new file is also encrypted to, for recovery.
+    "RECOVERY_RECIPIENTS": [],
 }
 
 

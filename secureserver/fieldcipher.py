@@ -61,6 +61,10 @@ class FieldCipher:
         )
         return bytes([FORMAT_VERSION]) + key_id + nonce + sealed
 
+    def is_current(self, sealed: bytes) -> bool:
+        """Tell whether ``sealed`` was sealed with the current key (no need to reseal it)."""
+        return sealed[1 : 1 + KEY_ID_SIZE] == _key_id(self._current)
+
     def open(self, sealed: bytes, *, row: str, column: str) -> str:
         """Decrypt the value sealed for the cell at ``row`` and ``column``.
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from flask import current_app
 
 from .config import resolve_identity_path
+from .crypto import X25519Recipient
 from .storage import FilesystemRepository
 from .vault import Vault
 
@@ -38,7 +39,10 @@ class Services:
 def init_app(app: Flask) -> None:
     """Build the services for ``app`` from its instance folder and configuration."""
     instance = Path(app.instance_path)
-    vault = Vault(resolve_identity_path(app.config["IDENTITY_FILE"], instance))
+    vault = Vault(
+        resolve_identity_path(app.config["IDENTITY_FILE"], instance),
+        [X25519Recipient.parse(r) for r in app.config["RECOVERY_RECIPIENTS"]],
+    )
     app.extensions[EXTENSION_KEY] = Services(
         vault=vault,
         repository=FilesystemRepository(

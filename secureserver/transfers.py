@@ -64,7 +64,7 @@ class OutgoingFile:
     """A file being sent: its record and the verified plaintext of bytes ``start:stop``."""
 
     record: FileRecord
-    chunks: Iterator[bytes]
+    chunks: ReadAhead
     start: int
     stop: int
 

@@ -11,6 +11,8 @@ from .age import AgeReader
 from .age import AgeWriter
 from .age import decrypt
 from .age import encrypt
+from .age import is_addressed_to
+from .age import rewrap
 from .errors import DecryptionError
 from .errors import EncryptionError
 from .errors import HeaderError
@@ -39,6 +41,8 @@ __all__ = [
     "decrypt",
     "encrypt",
     "encrypted_size",
+    "is_addressed_to",
     "parse_identity_file",
     "plaintext_size",
+    "rewrap",
 ]

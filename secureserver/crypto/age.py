@@ -195,3 +195,39 @@ def decrypt(identities: Sequence[X25519Identity], source: t.BinaryIO) -> AgeRead
     stream = DecryptReader(source, payload_key(file_key, nonce), payload_start, payload_size)
     stream.verify_final_chunk()
     return AgeReader(stream, header.mac, header.size, file_key)
+
+
+def is_addressed_to(identity: X25519Identity, source: t.BinaryIO) -> bool:
+    """Tell whether the age file at ``source`` has a stanza that ``identity`` unwraps.
+
+    :raises DecryptionError: if the header is malformed, or unwraps but fails its MAC.
+    """
+    header = parse_header(source)
+    if identity.unwrap(header.stanzas) is None:
+        return False
+    _unwrap([identity], header)
+    return True
+
+
+def rewrap(
+    identities: Sequence[X25519Identity],
+    recipients: Sequence[X25519Recipient],
+    source: t.BinaryIO,
+) -> tuple[bytes, int]:
+    """Make a new header for the age file at ``source``, wrapping its file key for ``recipients``.
+
+    The payload (nonce and chunks) depends only on the file key, so it stays valid as it is:
+    the caller writes the new header followed by the old file's bytes from the returned
+    offset on. Re-encrypting to a new identity costs a copy, not a pass of ChaCha20.
+
+    :return: the new header, and the offset of the payload nonce in ``source``.
+    :raises DecryptionError: if no identity opens the file or its header was modified.
+    """
+    if not recipients:
+        raise ValueError("no recipients given")
+    start = source.tell()
+    header = parse_header(source)
+    file_key = _unwrap(identities, header)
+    stanzas = [recipient.wrap(file_key) for recipient in recipients]
+    new_header = marshal_header(stanzas, header_mac(file_key, marshal_header_without_mac(stanzas)))
+    return new_header, start + header.size

@@ -9,6 +9,7 @@ from .records import FilePage
 from .records import FileQuery
 from .records import FileRecord
 from .records import NewFile
+from .records import StorageStats
 from .records import is_file_id
 from .repository import FileRepository
 from .repository import PendingBlob
@@ -26,6 +27,7 @@ __all__ = [
     "PendingBlob",
     "StorageError",
     "StorageFull",
+    "StorageStats",
     "UploadBatch",
     "is_file_id",
 ]

@@ -18,9 +18,14 @@ import time
 import typing as t
 from pathlib import Path
 
+if t.TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Iterator
+
 from .errors import FileNotFound
 from .errors import StorageError
 from .errors import StorageFull
+from .records import is_file_id
 
 BLOB_SUFFIX = ".age"
 TEMP_PREFIX = ".incoming-"
@@ -147,6 +152,24 @@ class BlobStore:
         except FileNotFoundError as e:
             raise FileNotFound(f"blob {blob_id} is missing") from e
 
+    def rewrite(self, blob_id: str, rewrite: Callable[[t.BinaryIO, TempBlob], None]) -> None:
+        """Replace a blob by what ``rewrite`` writes while reading it, atomically.
+
+        Readers that have the old blob open keep reading it; new readers see the new one.
+
+        :raises FileNotFound: when the blob does not exist.
+        """
+        temp = self.create_temp()
+        try:
+            with self.open(blob_id) as source:
+                rewrite(source, temp)
+            temp.sync()
+            self.publish(temp, blob_id)
+            self.sync_directory()
+        except BaseException:
+            temp.discard()
+            raise
+
     def delete(self, blob_id: str) -> None:
         """Remove a blob; a reader that has it open keeps reading until it closes it."""
         self.path_of(blob_id).unlink(missing_ok=True)
@@ -161,6 +184,14 @@ class BlobStore:
         if not os.access(self.directory, os.W_OK | os.X_OK):
             raise StorageError("the storage folder is not writable")
         self.require_free_space(0)
+
+    def ids(self, min_age: float = 0.0) -> Iterator[str]:
+        """Yield the id of every published blob in the folder, at least ``min_age`` seconds old."""
+        cutoff = time.time() - min_age
+        for path in self.directory.glob(f"*{BLOB_SUFFIX}"):
+            with contextlib.suppress(FileNotFoundError):
+                if is_file_id(path.stem) and path.stat().st_mtime <= cutoff:
+                    yield path.stem
 
     def sweep_stale_temps(self) -> int:
         """Remove temporary files left by uploads that died; return how many were removed."""

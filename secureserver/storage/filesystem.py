@@ -7,15 +7,18 @@ that an integrity scrub can report), never a listed file without its data.
 
 from __future__ import annotations
 
+import shutil
 import typing as t
 from datetime import UTC
 from datetime import datetime
 
 from .blobs import BlobStore
 from .blobs import TempBlob
+from .errors import FileNotFound
 from .errors import StorageError
 from .metadata import MetadataStore
 from .records import FileRecord
+from .records import StorageStats
 from .records import new_file_id
 from .repository import FileRepository
 from .repository import PendingBlob
@@ -23,12 +26,18 @@ from .repository import UploadBatch
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable
+    from collections.abc import Iterator
     from pathlib import Path
 
     from ..fieldcipher import FieldCipher
     from .records import FilePage
     from .records import FileQuery
     from .records import NewFile
+
+
+# The layout of a backup mirrors the instance folder, so restoring is two copies.
+BACKUP_DATABASE = "secureserver.sqlite3"
+BACKUP_STORAGE = "storage"
 
 
 class FilesystemBlob(PendingBlob):
@@ -130,6 +139,57 @@ class FilesystemRepository(FileRepository):
     def delete(self, file_id: str) -> None:
         self.metadata.delete(file_id)
         self.blobs.delete(file_id)
+
+    def rewrite_blob(
+        self, file_id: str, rewrite: Callable[[t.BinaryIO, PendingBlob], None]
+    ) -> None:
+        self.metadata.get(file_id)
+        self.blobs.rewrite(file_id, lambda source, temp: rewrite(source, FilesystemBlob(temp)))
+        try:
+            self.metadata.get(file_id)
+        except FileNotFound:
+            # Deleted while being rewritten: the rename brought the blob back, remove it.
+            self.blobs.delete(file_id)
+            raise
+
+    def reseal_metadata(self) -> int:
+        return self.metadata.reseal()
+
+    def blob_ids(self, min_age: float = 0.0) -> Iterator[str]:
+        return self.blobs.ids(min_age)
+
+    def delete_orphan_blob(self, blob_id: str) -> None:
+        try:
+            self.metadata.get(blob_id)
+        except FileNotFound:
+            self.blobs.delete(blob_id)
+        else:
+            raise StorageError(f"blob {blob_id} belongs to a listed file; not deleting it")
+
+    def stats(self) -> StorageStats:
+        files, size = self.metadata.totals()
+        return StorageStats(files=files, bytes=size, free_bytes=self.blobs.free_bytes())
+
+    def backup(self, destination: Path) -> int:
+        """Snapshot the database first, then copy the blobs its rows name.
+
+        Blobs are never modified in place (a rotation replaces them whole), so a copy taken
+        after the snapshot matches it; a file deleted in between has its row dropped from the
+        snapshot, so the backup never lists a file it does not hold.
+        """
+        destination.mkdir(mode=0o700, parents=True)
+        snapshot = self.metadata.snapshot(destination / BACKUP_DATABASE)
+        blobs = BlobStore(destination / BACKUP_STORAGE)
+        kept = 0
+        for file_id in snapshot.ids():
+            try:
+                shutil.copyfile(self.blobs.path_of(file_id), blobs.path_of(file_id))
+            except FileNotFoundError:
+                snapshot.delete(file_id)
+                continue
+            kept += 1
+        blobs.sync_directory()
+        return kept
 
     def check_writable(self) -> None:
         self.metadata.check_writable()

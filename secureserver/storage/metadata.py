@@ -45,6 +45,7 @@ _INSERT = (
 _SELECT_ONE = (
     "SELECT id, name, content_type, size, sha256, blob_tag, uploaded_at FROM files WHERE id = ?"
 )
+_UPDATE_SEALED = "UPDATE files SET name = ?, content_type = ?, sha256 = ? WHERE id = ?"
 _SELECT_ALL = "SELECT id, name, content_type, size, sha256, blob_tag, uploaded_at FROM files"
 # ORDER BY cannot take parameters: the clauses are spelled out, chosen by key, never built.
 _ORDER_BY = {
@@ -173,6 +174,54 @@ class MetadataStore:
         with self._connect() as db:
             rows = db.execute(_SELECT_ALL + _ORDER_BY["uploaded_at", True]).fetchall()
         return _page_in_python(self._records(rows), query)
+
+    def reseal(self) -> int:
+        """Seal again, with the current key, every value sealed with another one.
+
+        Rows are updated one by one, each in its own transaction, so uploads and downloads
+        go on meanwhile; running it again after an interruption finishes the job.
+
+        :return: how many rows were resealed.
+        """
+        with self._connect() as db:
+            ids = [row["id"] for row in db.execute("SELECT id FROM files").fetchall()]
+        cipher = self._cipher()
+        resealed = 0
+        for file_id in ids:
+            with self._connect() as db:
+                db.execute("BEGIN IMMEDIATE")
+                row = db.execute(_SELECT_ONE, (file_id,)).fetchone()
+                if row is None or all(cipher.is_current(row[c]) for c in SEALED_COLUMNS):
+                    db.execute("ROLLBACK")
+                    continue
+                values = self._row_values(self._record(row, cipher))
+                db.execute(_UPDATE_SEALED, (values[1], values[2], values[4], file_id))
+                db.execute("COMMIT")
+                resealed += 1
+        return resealed
+
+    def totals(self) -> tuple[int, int]:
+        """Return the number of files and the sum of their sizes."""
+        with self._connect() as db:
+            (count, size) = db.execute(
+                "SELECT count(*), coalesce(sum(size), 0) FROM files"
+            ).fetchone()
+        return int(count), int(size)
+
+    def ids(self) -> list[str]:
+        """Return the id of every row."""
+        with self._connect() as db:
+            return [row["id"] for row in db.execute("SELECT id FROM files").fetchall()]
+
+    def snapshot(self, destination: Path) -> MetadataStore:
+        """Copy the database, consistently, to ``destination`` with SQLite's online backup.
+
+        Writers may go on meanwhile; the copy is the database as of one moment.
+        """
+        os.close(os.open(destination, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600))
+        with self._connect() as db, contextlib.closing(sqlite3.connect(destination)) as copy:
+            db.backup(copy)
+        return MetadataStore(destination, self._cipher)
 
     def count(self) -> int:
         """Return the number of rows."""

@@ -77,3 +77,12 @@ class FilePage:
 
     records: list[FileRecord]
     total: int
+
+
+@dataclass(frozen=True)
+class StorageStats:
+    """How much is stored, and how much room is left."""
+
+    files: int
+    bytes: int
+    free_bytes: int

@@ -12,12 +12,16 @@ import abc
 import typing as t
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Iterator
+    from pathlib import Path
     from types import TracebackType
 
     from .records import FilePage
     from .records import FileQuery
     from .records import FileRecord
     from .records import NewFile
+    from .records import StorageStats
 
 
 class PendingBlob(abc.ABC):
@@ -105,6 +109,48 @@ class FileRepository(abc.ABC):
         """Remove a file: first from the listing, then its blob.
 
         :raises FileNotFound: when there is no such file.
+        """
+
+    @abc.abstractmethod
+    def rewrite_blob(
+        self, file_id: str, rewrite: Callable[[t.BinaryIO, PendingBlob], None]
+    ) -> None:
+        """Replace a file's blob by what ``rewrite`` writes while reading the old one.
+
+        The replacement is atomic: downloads see the old blob or the new one, never a mix.
+        Used by key rotation, which rewrites headers and copies payloads.
+
+        :raises FileNotFound: when the file or its blob is missing.
+        """
+
+    @abc.abstractmethod
+    def reseal_metadata(self) -> int:
+        """Seal every metadata value again with the current key; return how many rows changed."""
+
+    @abc.abstractmethod
+    def blob_ids(self, min_age: float = 0.0) -> Iterator[str]:
+        """Yield the id of every blob in storage, listed or not (for integrity checks).
+
+        :param min_age: skip blobs younger than this many seconds, such as one whose upload
+            is committing its metadata row right now.
+        """
+
+    @abc.abstractmethod
+    def delete_orphan_blob(self, blob_id: str) -> None:
+        """Remove a blob that has no metadata row.
+
+        :raises StorageError: when the blob does have a row (it is not an orphan).
+        """
+
+    @abc.abstractmethod
+    def stats(self) -> StorageStats:
+        """Count files and bytes, and the room left."""
+
+    @abc.abstractmethod
+    def backup(self, destination: Path) -> int:
+        """Write a consistent snapshot of metadata and blobs to ``destination``.
+
+        :return: the number of files in the snapshot.
         """
 
     @abc.abstractmethod

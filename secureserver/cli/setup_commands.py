@@ -1,13 +1,12 @@
-"""Flask CLI commands that create the server's secrets: ``keygen``, ``gen-cert``, ``set-password``.
+"""Commands that create the server's secrets: ``keygen``, ``gen-cert``, ``set-password``.
 
-Both run before the server ever starts, so they work without an identity; both refuse to
-overwrite what exists, because replacing the identity would make every stored file
-unreadable.
+They run before the server ever starts, so they work without an identity; keygen and
+gen-cert refuse to overwrite what exists, because replacing the identity would make every
+stored file unreadable.
 """
 
 from __future__ import annotations
 
-import datetime
 import sys
 from pathlib import Path
 
@@ -15,15 +14,16 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from . import passwords
-from .access import PASSWORD_FILE
-from .config import PROJECT_ROOT
-from .crypto import X25519Identity
-from .keyfiles import create_private_file
-from .services import get_vault
-from .tls import DEFAULT_HOSTS
-from .tls import MAX_DAYS
-from .tls import make_certificate
+from .. import passwords
+from ..access import PASSWORD_FILE
+from ..config import PROJECT_ROOT
+from ..crypto import X25519Identity
+from ..keyfiles import create_private_file
+from ..services import get_vault
+from ..tls import DEFAULT_HOSTS
+from ..tls import MAX_DAYS
+from ..tls import make_certificate
+from .identity_file import identity_file_text
 
 DEFAULT_CERT_DIR = PROJECT_ROOT / "certs"
 
@@ -34,10 +34,8 @@ def keygen() -> None:
     """Create the server's age identity and print its public recipient."""
     path = get_vault().identity_path
     identity = X25519Identity.generate()
-    created = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    content = f"# created: {created}\n# public key: {identity.recipient}\n{identity}\n"
     try:
-        create_private_file(path, content.encode("ascii"))
+        create_private_file(path, identity_file_text([identity]))
     except FileExistsError:
         raise click.ClickException(
             f"an identity already exists at {path}; refusing to overwrite it "
