@@ -15,6 +15,7 @@ help:
 	@echo "make bench  measure encryption and HTTPS transfer throughput"
 	@echo "make dev    Flask's development server with the same certificate"
 	@echo "make lint   ruff and mypy"
+	@echo "make install-systemd  (as root) install as a hardened systemd service, see deploy/README.md"
 
 # --- setup -----------------------------------------------------------------------------
 
@@ -41,9 +42,11 @@ $(CERT_DIR)/cert.pem: | $(VENV)/.installed
 
 keys: $(INSTANCE_DIR)/identity.txt $(CERT_DIR)/cert.pem
 
-# Debian packages the test suite drives for real (the age CLI for interoperability).
+# Debian packages the test suite drives for real (the age CLI for interoperability,
+# systemd-analyze to check the unit).
 system-test-deps:
 	@command -v age >/dev/null && command -v age-keygen >/dev/null || $(call apt_install,age)
+	@command -v systemd-analyze >/dev/null || $(call apt_install,systemd)
 
 define apt_install
 	{ [ "$$(id -u)" = 0 ] || { echo "please install the Debian package(s) $(1) (needs root)"; exit 1; }; \
@@ -72,3 +75,61 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check secureserver tests bench
 	$(BIN)/ruff format --check secureserver tests bench
 	$(BIN)/mypy secureserver
+
+# --- systemd (deploy/README.md) --------------------------------------------------------
+# `make install-systemd`, as root: the service user, the code and its own virtualenv under
+# PREFIX, the identity and TLS certificate under CONF_DIR (made once, never replaced), and
+# the unit with those folders filled in. Run it again after `git pull` to update the code.
+# Set on the command line (make install-systemd PREFIX=/srv/secureserver), never taken from
+# the environment, where PREFIX often means something else.
+PREFIX := /opt/secureserver
+CONF_DIR := /etc/secureserver
+UNIT_DIR := /etc/systemd/system
+CERT_HOSTS :=
+# The distribution's interpreter: ProtectHome= hides one installed under /root or /home.
+SERVICE_PYTHON := /usr/bin/python3
+SERVICE_USER := secureserver
+SERVICE_FILES := setup.py setup.cfg README.md wsgi.py gunicorn.conf.py secureserver templates deploy
+# The installed CLI (run from PREFIX, or flask would import this checkout's package), with a
+# throwaway instance folder so that it makes only the file asked for.
+service_flask = tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && cd $(PREFIX) && \
+	SECURESERVER_INSTANCE_PATH=$$tmp SECURESERVER_IDENTITY_FILE=$(CONF_DIR)/identity.txt \
+	$(PREFIX)/.venv/bin/flask --app secureserver
+
+.PHONY: install-systemd
+install-systemd:
+	@[ "$$(id -u)" = 0 ] || { echo "make install-systemd must run as root (it creates a user, $(PREFIX) and $(CONF_DIR))"; exit 1; }
+	@case "$(PREFIX)" in /?*) ;; *) echo "PREFIX must be an absolute path other than /"; exit 1;; esac
+	@case "$(CONF_DIR)" in /?*) ;; *) echo "CONF_DIR must be an absolute path other than /"; exit 1;; esac
+	@[ "$(abspath $(PREFIX))" != "$(CURDIR)" ] || { echo "PREFIX must not be this checkout: the code is copied there"; exit 1; }
+	@$(SERVICE_PYTHON) -c 'import ensurepip, venv' 2>/dev/null || $(call apt_install,python3 python3-venv)
+	id -u $(SERVICE_USER) >/dev/null 2>&1 || useradd --system --user-group --no-create-home \
+		--home-dir /nonexistent --shell /usr/sbin/nologin $(SERVICE_USER)
+# The code is root's and read-only for the service: a compromised server cannot change it.
+	install -d -o root -g root -m 0755 $(PREFIX)
+	rm -rf $(PREFIX)/secureserver $(PREFIX)/templates $(PREFIX)/deploy
+	tar -C $(CURDIR) --exclude=__pycache__ -cf - $(SERVICE_FILES) | tar -C $(PREFIX) --no-same-owner -xf -
+	[ "$$(readlink -f $(PREFIX)/.venv/bin/python)" = "$$(readlink -f $(SERVICE_PYTHON))" ] || \
+		{ rm -rf $(PREFIX)/.venv && $(SERVICE_PYTHON) -m venv $(PREFIX)/.venv; }
+	$(PREFIX)/.venv/bin/pip install --quiet --disable-pip-version-check -e $(PREFIX)
+	chmod -R u+rwX,go+rX,go-w $(PREFIX)
+# The secrets are root's alone; systemd hands the service its own copies (LoadCredential=).
+	install -d -o root -g root -m 0700 $(CONF_DIR)
+	[ -e $(CONF_DIR)/identity.txt ] || { $(service_flask) keygen; }
+	[ -e $(CONF_DIR)/cert.pem ] || { $(service_flask) gen-cert --out-dir $(CONF_DIR) $(addprefix --host ,$(CERT_HOSTS)); }
+	chmod 0600 $(CONF_DIR)/identity.txt $(CONF_DIR)/key.pem
+	install -d -m 0755 $(UNIT_DIR)
+	sed -e 's#/opt/secureserver#$(PREFIX)#g' -e 's#/etc/secureserver#$(CONF_DIR)#g' \
+		deploy/secureserver.service > $(UNIT_DIR)/secureserver.service.new
+	chmod 0644 $(UNIT_DIR)/secureserver.service.new
+	mv $(UNIT_DIR)/secureserver.service.new $(UNIT_DIR)/secureserver.service
+	! command -v systemd-analyze >/dev/null || systemd-analyze verify --man=no $(UNIT_DIR)/secureserver.service
+	@if [ -d /run/systemd/system ]; then systemctl daemon-reload; \
+	 else echo "systemd is not running on this machine: skipped systemctl daemon-reload"; fi
+	@echo
+	@echo "installed $(UNIT_DIR)/secureserver.service. Next steps:"
+	@echo "  systemctl enable --now secureserver     # first time (or: systemctl restart secureserver after an update)"
+	@echo "  back up $(CONF_DIR)/identity.txt offline: without it no stored file can be decrypted"
+	@echo "  clients trust the server with $(CONF_DIR)/ca.pem (curl --cacert ca.pem https://127.0.0.1:8443/healthz)"
+	@echo "  systemd-analyze security secureserver  # exposure level about 1.1 (OK)"
+	@echo "  settings (BIND, port 443, workers): systemctl edit secureserver, see $(PREFIX)/deploy/README.md"
