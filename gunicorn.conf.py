@@ -5,8 +5,27 @@ Every value can be overridden from the environment (``BIND``, ``WEB_CONCURRENCY`
 ``make run``, the tests and the systemd unit share this one file.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
+
+# Prometheus counters live in each worker process; their files in this private folder let a
+# scrape add them all up. prometheus_client picks its mode when first imported, so this must
+# come before anything imports secureserver. The master removes the folder when it exits,
+# also when the app refuses to start.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="secureserver-metrics-")
+    _METRICS_MASTER = os.getpid()
+
+    def _remove_metrics_dir(path: str) -> None:
+        # Workers inherit this handler and run it too when they exit (gunicorn ends them with
+        # sys.exit(), on every reload or restart): only the master may remove the folder.
+        if os.getpid() == _METRICS_MASTER:
+            shutil.rmtree(path, ignore_errors=True)
+
+    atexit.register(_remove_metrics_dir, os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
 from secureserver.tls import INTERMEDIATE_CIPHERS
 from secureserver.tls import harden_server_context
@@ -45,3 +64,10 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 def ssl_context(config, default_ssl_context_factory):
     """Gunicorn hook: the default context (cert, key, ciphers) with our TLS policy on top."""
     return harden_server_context(default_ssl_context_factory())
+
+
+def child_exit(server, worker):
+    """Gunicorn hook: a worker's gauges die with it (its counters stay in the totals)."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

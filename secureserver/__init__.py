@@ -17,6 +17,8 @@ from . import access
 from . import cli
 from . import csrf
 from . import errors
+from . import events
+from . import metrics
 from . import security
 from . import services
 from .blueprints import AnyNameConverter
@@ -58,11 +60,13 @@ def create_app(
     load_config(app, test_config)
     check_config(app.config)
     _prepare_instance_folder(app)
+    events.init_app(app)
     services.init_app(app)
     security.init_app(app)
     access.init_app(app)
     csrf.init_app(app)
     errors.register_error_handlers(app)
+    metrics.init_app(app)
     app.url_map.converters["file_id"] = FileIdConverter
     app.url_map.converters["any_name"] = AnyNameConverter
     app.register_blueprint(upload.bp)

@@ -26,6 +26,7 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from . import activity
 from .csrf import is_browser_request
 from .errors import HTTPError
 from .errors import client_prefers_html
@@ -71,7 +72,7 @@ class _Gate:
         if self.password.check(password):
             return True
         self.failures.hit(self.limit, client)
-        current_app.logger.warning("wrong access password from %s", client)
+        activity.refused_password()
         return False
 
 

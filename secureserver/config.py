@@ -53,6 +53,8 @@ DEFAULTS: dict[str, t.Any] = {
     "IDENTITY_FILE": None,
     # Offline age recipients (age1...) every new file is also encrypted to, for recovery.
     "RECOVERY_RECIPIENTS": [],
+    # Serve Prometheus metrics at /metrics (behind the access password, if one is set).
+    "METRICS": False,
 }
 
 

@@ -63,6 +63,10 @@ def _recipients(value: t.Any) -> str | None:
     return None
 
 
+def _boolean(value: t.Any) -> str | None:
+    return None if isinstance(value, bool) else f"must be true or false, not {value!r}"
+
+
 RULES: dict[str, Callable[[t.Any], str | None]] = {
     "MAX_CONTENT_LENGTH": _integer(1),
     "MAX_FORM_MEMORY_SIZE": _integer(1),
@@ -74,6 +78,7 @@ RULES: dict[str, Callable[[t.Any], str | None]] = {
     "AUTH_FAILURE_LIMIT": _rate_limit,
     "IDENTITY_FILE": _optional_path,
     "RECOVERY_RECIPIENTS": _recipients,
+    "METRICS": _boolean,
 }
 
 

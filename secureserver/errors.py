@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from . import activity
 from .crypto import DecryptionError
 from .multipart import FormTooLarge
 from .multipart import MalformedBody
@@ -136,7 +137,9 @@ def _too_large_message() -> str:
 
 def _handle_domain_error(error: Exception) -> ResponseReturnValue:
     http_error = _from_domain(error)
-    if http_error.status >= 500:
+    if isinstance(error, DecryptionError):
+        activity.integrity_failure(error)
+    elif http_error.status >= 500:
         current_app.logger.error("%s: %s", type(error).__name__, error)
     body, status = error_response(http_error.status, http_error.message)
     return body, status, http_error.headers

@@ -34,6 +34,7 @@ UNDOCUMENTED = {
     ("GET", "/login"),
     ("POST", "/login"),
     ("POST", "/logout"),
+    ("GET", "/metrics"),
 }
 
 

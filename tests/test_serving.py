@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 import socket
 import ssl
 import subprocess
 import sys
 import typing as t
+from unittest import mock
 
 import pytest
 
@@ -65,7 +67,12 @@ def test_refuses_to_start_with_an_identity_others_can_read(tmp_path: Path) -> No
 
 
 def _gunicorn_settings() -> dict[str, t.Any]:
-    return runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+    # The config sets environment variables for gunicorn; keep them out of this process.
+    with mock.patch.dict(os.environ):
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        settings = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    return settings
 
 
 def test_ssl_context_hook_applies_the_tls_policy() -> None:

@@ -15,6 +15,7 @@ from flask import request
 from werkzeug.datastructures import ContentRange
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
+from .. import activity
 from ..filenames import content_disposition
 from ..services import get_repository
 from ..services import get_vault
@@ -31,6 +32,7 @@ bp = Blueprint("download", __name__)
 def file(file_id: str) -> Response:
     """Send one file (or one range of it) as an attachment, decrypting as it goes out."""
     outgoing = open_file(get_vault(), get_repository(), file_id, _requested_span)
+    activity.downloaded(outgoing)
     record = outgoing.record
     response = Response(
         outgoing.chunks,

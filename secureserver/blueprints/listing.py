@@ -12,6 +12,7 @@ from flask import render_template
 from flask import request
 from flask import url_for
 
+from .. import activity
 from ..errors import BadRequest
 from ..presenters import file_json
 from ..services import get_repository
@@ -59,6 +60,7 @@ def file(file_id: str) -> dict[str, t.Any]:
 def delete(file_id: str) -> tuple[str, int]:
     """Delete one file; 204 with no body."""
     get_repository().delete(file_id)
+    activity.deleted(file_id)
     return "", 204
 
 
@@ -68,6 +70,7 @@ def delete_from_page(file_id: str) -> Response:
     repository = get_repository()
     name = repository.get(file_id).name
     repository.delete(file_id)
+    activity.deleted(file_id)
     flash(f"Deleted {name}.", "success")
     return redirect(url_for("listing.index"), 303)
 

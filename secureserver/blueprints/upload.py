@@ -16,6 +16,7 @@ from flask import redirect
 from flask import request
 from flask import url_for
 
+from .. import activity
 from .. import csrf
 from ..errors import UnsupportedMediaType
 from ..errors import client_prefers_html
@@ -96,13 +97,15 @@ def _multipart_boundary() -> bytes:
 
 
 def _store(incoming: Iterable[IncomingFile]) -> list[FileRecord]:
-    return store_files(
+    records = store_files(
         get_vault(),
         get_repository(),
         incoming,
         max_files=current_app.config["MAX_FILES_PER_REQUEST"],
         expected_bytes=request.content_length,
     )
+    activity.uploaded(records)
+    return records
 
 
 def _uploaded_message(records: list[FileRecord]) -> str:
