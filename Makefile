@@ -42,10 +42,12 @@ $(CERT_DIR)/cert.pem: | $(VENV)/.installed
 
 keys: $(INSTANCE_DIR)/identity.txt $(CERT_DIR)/cert.pem
 
-# Debian packages the test suite drives for real (the age CLI for interoperability,
-# systemd-analyze to check the unit).
+# Debian packages the test suite drives for real: the age CLI for interoperability,
+# Chromium for the browser tests (Playwright drives /usr/bin/chromium), systemd-analyze to
+# check the unit.
 system-test-deps:
 	@command -v age >/dev/null && command -v age-keygen >/dev/null || $(call apt_install,age)
+	@[ -x /usr/bin/chromium ] || $(call apt_install,chromium)
 	@command -v systemd-analyze >/dev/null || $(call apt_install,systemd)
 
 define apt_install
