@@ -50,6 +50,10 @@ timeout = 60
 graceful_timeout = 30
 keepalive = 5
 
+# A header spelled with underscores (Transfer_Encoding) would be dropped silently: refuse the
+# request instead (400), so that no proxy in front can read it differently.
+header_map = "refuse"
+
 # Never believe X-Forwarded-* headers unless an admin says which proxy sends them.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "")
 

@@ -9,6 +9,9 @@ from __future__ import annotations
 import logging
 import typing as t
 
+from flask import has_request_context
+from flask import request
+
 from . import metrics
 from .events import event
 
@@ -44,6 +47,18 @@ def refused_password() -> None:
     event("auth_failure", logging.WARNING)
 
 
-def integrity_failure(error: Exception) -> None:
-    """A stored file failed authentication (the details stay in the log)."""
-    event("integrity_failure", logging.ERROR, error=type(error).__name__, detail=str(error))
+def integrity_failure(error: Exception, file_id: str | None = None) -> None:
+    """A stored file failed authentication (the details stay in the log).
+
+    :param file_id: the file, when the request's URL does not name it (a failure in the
+        middle of a download is reported after the request's context is gone).
+    """
+    if file_id is None and has_request_context():
+        file_id = (request.view_args or {}).get("file_id")
+    event(
+        "integrity_failure",
+        logging.ERROR,
+        file_id=file_id,
+        error=type(error).__name__,
+        detail=str(error),
+    )

@@ -74,6 +74,11 @@ class UnsupportedMediaType(HTTPError):
     default_message = "unsupported content type"
 
 
+class UnsupportedTransferCoding(HTTPError):
+    status = 501
+    default_message = "unsupported transfer coding"
+
+
 class InsufficientStorage(HTTPError):
     status = 507
     default_message = "not enough storage space"

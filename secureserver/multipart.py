@@ -125,6 +125,9 @@ class MultipartReader:
             if len(self._buffer) > MAX_PREAMBLE:
                 raise MalformedBody("no boundary at the start of the body")
             self._fill()
+        # The limits hold whatever the size of the reads that brought the bytes in.
+        if found > MAX_PREAMBLE:
+            raise MalformedBody("no boundary at the start of the body")
         self._buffer = self._buffer[found + len(self._delimiter) :]
 
     def _next_part_follows(self) -> bool:
@@ -138,6 +141,8 @@ class MultipartReader:
             if len(self._buffer) > self._max_header_size:
                 raise MalformedBody("a boundary line is not followed by a line break")
             self._fill()
+        if line_end > self._max_header_size:
+            raise MalformedBody("a boundary line is not followed by a line break")
         if self._buffer[:line_end].strip(b" \t"):
             raise MalformedBody("unexpected characters after a boundary")
         # Keep the CRLF: a part without headers is the delimiter line then an empty line.
@@ -157,6 +162,8 @@ class MultipartReader:
             if len(self._buffer) > self._max_header_size:
                 raise FormTooLarge(f"part headers larger than {self._max_header_size} bytes")
             self._fill()
+        if end > self._max_header_size:
+            raise FormTooLarge(f"part headers larger than {self._max_header_size} bytes")
         block, self._buffer = self._buffer[2:end], self._buffer[end + len(HEADER_END) :]
         return _parse_part_headers(block)
 
@@ -198,9 +205,13 @@ def _parse_part_headers(block: bytes) -> _PartHeaders:
         name, colon, value = line.partition(b":")
         if not colon or not re.fullmatch(_TCHARS.encode(), name):
             raise MalformedBody("malformed part header")
+        key = name.decode("ascii").lower()
+        if key in headers:
+            # Two parsers could pick different ones (Werkzeug keeps the first): refuse both.
+            raise MalformedBody(f"a part repeats its {key} header")
         # File names arrive as raw UTF-8, or as anything at all: undecodable bytes are kept
         # as surrogates, which filename cleaning removes.
-        headers[name.decode("ascii").lower()] = value.decode("utf-8", "surrogateescape").strip()
+        headers[key] = value.decode("utf-8", "surrogateescape").strip()
     disposition = headers.get("content-disposition")
     if disposition is None:
         raise MalformedBody("a part has no Content-Disposition header")
@@ -223,6 +234,8 @@ def _parse_parameters(text: str) -> dict[str, str]:
         if match is None:
             raise MalformedBody("malformed Content-Disposition parameters")
         key, quoted, token = match.group(1).lower(), match.group(2), match.group(3)
+        if key in parameters:
+            raise MalformedBody(f"Content-Disposition repeats its {key} parameter")
         value = quoted.replace('\\"', '"') if quoted is not None else token
         if key == "filename*":
             value = _extended_value(value)

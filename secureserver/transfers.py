@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import itertools
 import typing as t
 from dataclasses import dataclass
 
@@ -135,15 +136,19 @@ def open_file(
     repository: FileRepository,
     file_id: str,
     choose_span: Callable[[FileRecord], tuple[int, int]] = whole_file,
+    on_failure: Callable[[DecryptionError], object] = lambda error: None,
 ) -> OutgoingFile:
     """Open a stored file for download, checking everything that can be checked up front.
 
     Before the first byte is sent, the blob's header must authenticate, it must be the blob
-    written for this record (same blob tag), and its size must match. Chunks are then
-    verified one by one as they are read, so only authenticated plaintext is ever yielded.
+    written for this record (same blob tag), its size must match, and the first chunk to
+    send must authenticate. The other chunks are verified one by one as they are read, so
+    only authenticated plaintext is ever yielded.
 
     :param choose_span: given the record, returns the ``(start, stop)`` byte span to send
         (an HTTP range); it may raise to refuse the request, and the blob is then closed.
+    :param on_failure: told about a chunk that fails later, while the file is being sent
+        (the caller can no longer answer with an error then, only log it).
     :raises FileNotFound: when the file or its blob is missing.
     :raises DecryptionError: when the blob is damaged, swapped or forged.
     """
@@ -156,12 +161,26 @@ def open_file(
         if reader.plaintext_size != record.size:
             raise BlobMismatch(f"blob of {file_id} has the wrong size")
         start, stop = choose_span(record)
+        plaintext = _plaintext_between(reader, start, stop)
+        # The response has not started yet: a damaged first chunk still gets a clean error.
+        first = next(plaintext, None)
     except BaseException:
         source.close()
         raise
+    rest = _reporting(plaintext, on_failure)
+    chunks = itertools.chain([first], rest) if first is not None else rest
     # Decrypt the next chunks on a helper thread while the current ones are being sent.
-    chunks = ReadAhead(_plaintext_between(reader, start, stop), on_close=source.close)
-    return OutgoingFile(record, chunks, start, stop)
+    return OutgoingFile(record, ReadAhead(chunks, on_close=source.close), start, stop)
+
+
+def _reporting(
+    chunks: Iterator[bytes], on_failure: Callable[[DecryptionError], object]
+) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    except DecryptionError as error:
+        on_failure(error)
+        raise
 
 
 def _plaintext_between(reader: AgeReader, start: int, stop: int) -> Iterator[bytes]:

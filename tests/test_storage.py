@@ -22,6 +22,8 @@ from secureserver.storage import StorageFull
 from secureserver.storage import blobs
 from secureserver.storage.blobs import STALE_AFTER_SECONDS
 from secureserver.storage.blobs import TEMP_PREFIX
+from secureserver.storage.records import is_file_id
+from secureserver.storage.records import new_file_id
 
 if t.TYPE_CHECKING:
     from pathlib import Path
@@ -252,3 +254,9 @@ def test_modes(tmp_path: Path, repository: FilesystemRepository) -> None:
     assert mode(tmp_path / "files.sqlite3") == 0o600
     assert mode(tmp_path / "storage") == 0o700
     assert mode(repository.blobs.path_of(record.id)) == 0o600
+
+
+def test_new_ids_never_look_like_options() -> None:
+    ids = [new_file_id() for _ in range(2000)]
+    assert all(is_file_id(i) and not i.startswith("-") for i in ids)
+    assert len(set(ids)) == len(ids)

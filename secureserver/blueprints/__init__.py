@@ -25,4 +25,6 @@ class AnyNameConverter(PathConverter):
     The name is cleaned by the view; refusing it with a 404 here would only confuse clients.
     """
 
-    regex = "(?s:[^/].*?)"
+    regex = "(?s:.+?)"
+    # Werkzeug would otherwise match this converter against one path segment only.
+    part_isolating = False

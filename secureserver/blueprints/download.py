@@ -31,7 +31,13 @@ bp = Blueprint("download", __name__)
 @bp.get("/download/<file_id:file_id>")
 def file(file_id: str) -> Response:
     """Send one file (or one range of it) as an attachment, decrypting as it goes out."""
-    outgoing = open_file(get_vault(), get_repository(), file_id, _requested_span)
+    outgoing = open_file(
+        get_vault(),
+        get_repository(),
+        file_id,
+        _requested_span,
+        on_failure=lambda error: activity.integrity_failure(error, file_id),
+    )
     activity.downloaded(outgoing)
     record = outgoing.record
     response = Response(

@@ -18,7 +18,9 @@ from flask import url_for
 
 from .. import activity
 from .. import csrf
+from ..errors import BadRequest
 from ..errors import UnsupportedMediaType
+from ..errors import UnsupportedTransferCoding
 from ..errors import client_prefers_html
 from ..filenames import clean_content_type
 from ..filenames import clean_filename
@@ -56,7 +58,7 @@ def form() -> t.Any:
     return _created(_store(_files_after_token(reader)))
 
 
-@bp.put("/upload/<any_name:filename>")
+@bp.put("/upload/<any_name:filename>", merge_slashes=False)
 def raw(filename: str) -> t.Any:
     """Store the raw request body as one file named ``filename`` (``curl -T``)."""
     incoming = IncomingFile(
@@ -81,6 +83,7 @@ def _files_after_token(reader: MultipartReader) -> Iterator[IncomingFile]:
 
 
 def _body() -> Iterator[bytes]:
+    _refuse_content_codings()
     return body_chunks(
         input_stream(request),
         current_app.config["UPLOAD_READ_SIZE"],
@@ -89,10 +92,27 @@ def _body() -> Iterator[bytes]:
     )
 
 
+def _refuse_content_codings() -> None:
+    """Refuse a body in a transfer coding the server would store undecoded (gzip, ...).
+
+    Gunicorn removes ``chunked`` framing but passes any other coding through, so the bytes
+    stored would not be the file the client meant.
+
+    :raises UnsupportedTransferCoding: 501, as RFC 9112 asks for a coding it does not know.
+    """
+    codings = request.headers.get("Transfer-Encoding", "")
+    for coding in (c.strip().lower() for c in codings.split(",") if c.strip()):
+        if coding not in ("chunked", "identity"):
+            raise UnsupportedTransferCoding(f"the transfer coding {coding!r} is not supported")
+
+
 def _multipart_boundary() -> bytes:
     boundary = request.mimetype_params.get("boundary", "")
     if request.mimetype != "multipart/form-data" or not 1 <= len(boundary) <= 70:
         raise UnsupportedMediaType("expected a multipart/form-data body with a boundary")
+    if request.headers.get("Content-Type", "").lower().count("boundary=") != 1:
+        # Parsers disagree on which of two boundaries counts: refuse instead of guessing.
+        raise BadRequest("the Content-Type gives more than one boundary")
     return boundary.encode("latin-1")
 
 

@@ -14,8 +14,15 @@ FILE_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 def new_file_id() -> str:
-    """Return a fresh random id, unguessable and safe in URLs and file names."""
-    return secrets.token_urlsafe(FILE_ID_BYTES)
+    """Return a fresh random id, unguessable and safe in URLs, file names and shells.
+
+    An id that begins with ``-`` would read as an option to the commands it is given to
+    (``flask --app secureserver export -x…``), so such ids are drawn again; an id keeps
+    more than 131 random bits.
+    """
+    while (file_id := secrets.token_urlsafe(FILE_ID_BYTES)).startswith("-"):
+        pass
+    return file_id
 
 
 def is_file_id(candidate: str) -> bool:
