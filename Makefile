@@ -44,16 +44,25 @@ keys: $(INSTANCE_DIR)/identity.txt $(CERT_DIR)/cert.pem
 
 # Debian packages the test suite drives for real: the age CLI for interoperability,
 # Chromium for the browser tests (Playwright drives /usr/bin/chromium), systemd-analyze to
-# check the unit.
+# check the unit, testssl.sh to scan the TLS policy, nginx for the reverse-proxy test.
 system-test-deps:
-	@command -v age >/dev/null && command -v age-keygen >/dev/null || $(call apt_install,age)
-	@[ -x /usr/bin/chromium ] || $(call apt_install,chromium)
-	@command -v systemd-analyze >/dev/null || $(call apt_install,systemd)
+	@missing=""; \
+	command -v age >/dev/null && command -v age-keygen >/dev/null || missing="$$missing age"; \
+	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
+	command -v testssl >/dev/null || missing="$$missing testssl.sh"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
+	[ -z "$$missing" ] || $(call apt_install,$$missing)
 
+# Installs Debian packages; a policy-rc.d keeps their daemons (nginx) from being started:
+# the tests start their own, on loopback, and stop them.
 define apt_install
 	{ [ "$$(id -u)" = 0 ] || { echo "please install the Debian package(s) $(1) (needs root)"; exit 1; }; \
 	  echo "installing Debian package(s): $(1)"; \
-	  apt-get update -q >/dev/null && $(APT_GET) install $(1) >/dev/null; }
+	  policy=/usr/sbin/policy-rc.d; made=; \
+	  [ -e $$policy ] || { printf '#!/bin/sh\nexit 101\n' > $$policy && chmod 755 $$policy && made=1; }; \
+	  apt-get update -q >/dev/null && $(APT_GET) install $(1) >/dev/null; status=$$?; \
+	  [ -z "$$made" ] || rm -f $$policy; [ $$status = 0 ]; }
 endef
 
 # --- the two commands ------------------------------------------------------------------

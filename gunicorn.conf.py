@@ -1,6 +1,6 @@
 """Gunicorn settings for secureserver: TLS on, gthread workers, secrets from certs/.
 
-Every value can be overridden from the environment (``BIND``, ``WEB_CONCURRENCY``,
+The deployment values can be overridden from the environment (``BIND``, ``WEB_CONCURRENCY``,
 ``GUNICORN_THREADS``, ``SECURESERVER_CERTFILE``, ``SECURESERVER_KEYFILE``) so that
 ``make run``, the tests and the systemd unit share this one file.
 """
@@ -27,6 +27,7 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
 
     atexit.register(_remove_metrics_dir, os.environ["PROMETHEUS_MULTIPROC_DIR"])
 
+from secureserver import deadlines
 from secureserver.tls import INTERMEDIATE_CIPHERS
 from secureserver.tls import harden_server_context
 
@@ -42,13 +43,33 @@ ciphers = INTERMEDIATE_CIPHERS
 # let a worker serve several slow transfers at once.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, os.cpu_count() or 1)))
-threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# A gthread worker spends one thread on every connection from its first byte to the end of
+# its response, however slowly the client sends. 32 threads per worker (64 on two cores) let
+# dozens of stalled clients be cut off by the deadlines below while others are served; an
+# idle thread costs a few KiB, a busy one about 2 MiB of transfer buffers.
+threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+# Each connection is a file descriptor, and the usual per-process limit is 1024: past it
+# accept() fails and the worker dies. Connections over this wait in the listen backlog.
+worker_connections = 512
 # Load the app once in the master: a missing or unsafe identity stops the server with one
 # clear message instead of a crash loop of workers.
 preload_app = True
 timeout = 60
 graceful_timeout = 30
+# Seconds an idle kept-alive connection is kept, in the poller (it holds no thread there).
+# Gunicorn also waits this long, once, for the first bytes of a new connection.
 keepalive = 5
+
+# Gunicorn has no handshake, header or body timeout of its own: deadlines.py adds them at the
+# TLS socket (see its docstring), with mod_reqtimeout-like values for a home server.
+SLOW_CLIENT_LIMITS = deadlines.Limits(
+    handshake=10.0,  # a whole TLS handshake
+    header=15.0,  # a whole request head, from its first byte
+    idle=30.0,  # silence in the middle of a body or while the client should read the response
+    body_window=10.0,  # a body must bring min_body_rate per second over each such stretch
+    min_body_rate=1024,
+)
+SLOW_CLIENT_SOCKET = deadlines.socket_class(SLOW_CLIENT_LIMITS)
 
 # A header spelled with underscores (Transfer_Encoding) would be dropped silently: refuse the
 # request instead (400), so that no proxy in front can read it differently.
@@ -66,8 +87,22 @@ loglevel = os.environ.get("LOG_LEVEL", "info")
 
 
 def ssl_context(config, default_ssl_context_factory):
-    """Gunicorn hook: the default context (cert, key, ciphers) with our TLS policy on top."""
-    return harden_server_context(default_ssl_context_factory())
+    """Gunicorn hook: the default context (cert, key, ciphers) with our TLS policy on top,
+    whose sockets enforce the slow-client deadlines."""
+    context = harden_server_context(default_ssl_context_factory())
+    context.sslsocket_class = SLOW_CLIENT_SOCKET
+    return context
+
+
+def pre_request(worker, req):
+    """Gunicorn hook: the request head is in; the body and response deadlines start."""
+    worker.log.debug("%s %s", req.method, req.path)
+    deadlines.request_started(req)
+
+
+def post_request(worker, req, environ, resp):
+    """Gunicorn hook: the response is out; the next request head gets its own deadline."""
+    deadlines.request_finished(req)
 
 
 def child_exit(server, worker):

@@ -7,6 +7,7 @@ As in Flask's tutorial: ``app`` builds a fresh application with its own identity
 
 from __future__ import annotations
 
+import os
 import typing as t
 
 import pytest
@@ -16,8 +17,11 @@ from secureserver import create_app
 from .live_server import LiveServer
 from .live_server import prepare_instance
 from .live_server import start_server
+from .stalls import Stalls
 
 if t.TYPE_CHECKING:
+    from collections.abc import Callable
+    from collections.abc import Iterator
     from pathlib import Path
 
     from flask import Flask
@@ -75,3 +79,17 @@ def live_server_factory(tmp_path: Path) -> t.Iterator[t.Callable[..., LiveServer
     yield start
     for server in started:
         server.stop()
+
+
+@pytest.fixture
+def stalls() -> Iterator[Callable[..., Stalls]]:
+    """Make :class:`Stalls` (port, CA file[, source address]); all closed after the test."""
+    made: list[Stalls] = []
+
+    def make(port: int, ca_file: str | os.PathLike[str], source: str = "127.0.0.1") -> Stalls:
+        made.append(Stalls(port, str(ca_file), source))
+        return made[-1]
+
+    yield make
+    for group in made:
+        group.close()
