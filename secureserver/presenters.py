@@ -12,8 +12,8 @@ if t.TYPE_CHECKING:
 _UNITS = ("B", "KiB", "MiB", "GiB", "TiB", "PiB")
 
 
-def file_json(record: FileRecord) -> dict[str, t.Any]:
-    """Return the API's FILE object for ``record`` (see ``openapi.json``)."""
+def record_fields(record: FileRecord) -> dict[str, t.Any]:
+    """Return what is known of a stored file, as JSON-ready values (the CLI shows this)."""
     return {
         "id": record.id,
         "name": record.name,
@@ -21,6 +21,13 @@ def file_json(record: FileRecord) -> dict[str, t.Any]:
         "sha256": record.sha256,
         "content_type": record.content_type,
         "uploaded_at": utc_timestamp(record),
+    }
+
+
+def file_json(record: FileRecord) -> dict[str, t.Any]:
+    """Return the API's FILE object for ``record`` (see ``openapi.json``)."""
+    return {
+        **record_fields(record),
         "download_url": url_for("download.file", file_id=record.id),
     }
 

@@ -40,6 +40,7 @@ TIMEOUT = 20.0
 WORKERS = 2
 SYSTEMD_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
+
 @pytest.fixture
 def systemd_analyze() -> str:
     """The systemd-analyze binary; missing means a broken install step, so it fails."""

@@ -11,6 +11,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..presenters import human_size
+from ..presenters import record_fields
 from ..services import get_repository
 from ..services import get_vault
 from ..storage import SORT_KEYS
@@ -27,17 +28,6 @@ def _record_or_fail(file_id: str) -> FileRecord:
         return get_repository().get(file_id)
     except FileNotFound:
         raise click.ClickException(f"no file with id {file_id}") from None
-
-
-def _as_dict(record: FileRecord) -> dict[str, t.Any]:
-    return {
-        "id": record.id,
-        "name": record.name,
-        "size": record.size,
-        "sha256": record.sha256,
-        "content_type": record.content_type,
-        "uploaded_at": record.uploaded_at.isoformat(timespec="seconds"),
-    }
 
 
 @click.group("files")
@@ -59,7 +49,7 @@ def list_files(
     query = FileQuery(sort=sort, descending=not ascending, contains=contains, limit=limit)
     for record in get_repository().find(query).records:
         if as_json:
-            click.echo(json.dumps(_as_dict(record), ensure_ascii=False))
+            click.echo(json.dumps(record_fields(record), ensure_ascii=False))
         else:
             moment = record.uploaded_at.strftime("%Y-%m-%d %H:%M:%S")
             click.echo(f"{record.id}\t{record.size}\t{moment}\t{record.name}")
@@ -70,7 +60,7 @@ def list_files(
 @with_appcontext
 def info(file_id: str) -> None:
     """Show everything known about one file, as JSON."""
-    click.echo(json.dumps(_as_dict(_record_or_fail(file_id)), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(record_fields(_record_or_fail(file_id)), ensure_ascii=False, indent=2))
 
 
 @files.command("delete")

@@ -40,10 +40,17 @@ if t.TYPE_CHECKING:
     from .x25519 import X25519Recipient
 
 
-class _FileKeyed:
-    """Something that knows a file's key and may derive keys from it for uses outside age."""
+class _AgeFile:
+    """What a writer and a reader of an age file share: its header, and its file key, from
+    which keys for uses outside age may be derived.
 
-    def __init__(self, file_key: bytes) -> None:
+    :ivar header_mac: the 32-byte header MAC, which identifies this file's header.
+    :ivar header_size: the size of the header in bytes; the payload nonce follows it.
+    """
+
+    def __init__(self, header_mac: bytes, header_size: int, file_key: bytes) -> None:
+        self.header_mac = header_mac
+        self.header_size = header_size
         self._file_key = file_key
 
     def derive_key(self, purpose: bytes) -> bytes:
@@ -61,20 +68,14 @@ class _FileKeyed:
         )
 
 
-class AgeWriter(_FileKeyed):
-    """Takes the plaintext of a file being encrypted; :meth:`close` finishes it.
-
-    :ivar header_mac: the 32-byte header MAC, which identifies this file's header.
-    :ivar header_size: the size of the header in bytes; the payload nonce follows it.
-    """
+class AgeWriter(_AgeFile):
+    """Takes the plaintext of a file being encrypted; :meth:`close` finishes it."""
 
     def __init__(
         self, stream: EncryptWriter, header_mac: bytes, header_size: int, file_key: bytes
     ) -> None:
-        super().__init__(file_key)
+        super().__init__(header_mac, header_size, file_key)
         self._stream = stream
-        self.header_mac = header_mac
-        self.header_size = header_size
 
     @property
     def closed(self) -> bool:
@@ -104,20 +105,14 @@ class AgeWriter(_FileKeyed):
             self.close()
 
 
-class AgeReader(_FileKeyed):
-    """The verified payload of an age file, readable chunk by chunk from any chunk.
-
-    :ivar header_mac: the 32-byte header MAC, already verified.
-    :ivar header_size: the size of the header in bytes.
-    """
+class AgeReader(_AgeFile):
+    """The verified payload of an age file, readable chunk by chunk from any chunk."""
 
     def __init__(
         self, stream: DecryptReader, header_mac: bytes, header_size: int, file_key: bytes
     ) -> None:
-        super().__init__(file_key)
+        super().__init__(header_mac, header_size, file_key)
         self._stream = stream
-        self.header_mac = header_mac
-        self.header_size = header_size
 
     @property
     def plaintext_size(self) -> int:
