@@ -43,12 +43,14 @@ $(CERT_DIR)/cert.pem: | $(VENV)/.installed
 keys: $(INSTANCE_DIR)/identity.txt $(CERT_DIR)/cert.pem
 
 # Debian packages the test suite drives for real: the age CLI for interoperability,
-# Chromium for the browser tests (Playwright drives /usr/bin/chromium), systemd-analyze to
+# Chromium for the browser tests (Playwright drives /usr/bin/chromium; its bundled node
+# needs libatomic1, which a minimal Debian lacks), systemd-analyze to
 # check the unit, testssl.sh to scan the TLS policy, nginx for the reverse-proxy test.
 system-test-deps:
 	@missing=""; \
 	command -v age >/dev/null && command -v age-keygen >/dev/null || missing="$$missing age"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	dpkg -s libatomic1 >/dev/null 2>&1 || missing="$$missing libatomic1"; \
 	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	command -v testssl >/dev/null || missing="$$missing testssl.sh"; \
 	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
