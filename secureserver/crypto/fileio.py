@@ -37,3 +37,27 @@ def read_exactly(source: t.BinaryIO, size: int) -> bytes:
             break
         data += more
     return data
+
+
+@t.runtime_checkable
+class _ReadsInto(t.Protocol):
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
+
+def read_into(source: t.BinaryIO, view: memoryview) -> int:
+    """Fill ``view`` from ``source``; return how many bytes came, fewer only at end of file.
+
+    Files fill the caller's buffer in place; a source without ``readinto`` is read and copied.
+    """
+    filled = 0
+    while filled < len(view):
+        if isinstance(source, _ReadsInto):
+            count = source.readinto(view[filled:]) or 0
+        else:
+            data = source.read(len(view) - filled)
+            count = len(data)
+            view[filled : filled + count] = data
+        if not count:
+            break
+        filled += count
+    return filled
