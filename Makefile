@@ -81,8 +81,21 @@ dev: install keys
 	$(BIN)/flask --app wsgi run --host 127.0.0.1 --port 8443 \
 		--cert $(CERT_DIR)/cert.pem --key $(CERT_DIR)/key.pem
 
-bench: $(VENV)/.installed-dev
-	$(BIN)/python -m bench
+# `make bench`: secureserver next to copyparty, uploadserver and nginx, 5 rounds (about 8
+# minutes), results in bench/results/ (docs/BENCHMARKS.md). BENCH_ARGS adds options, e.g.
+# BENCH_ARGS="--runs 3 --variant w1:WEB_CONCURRENCY=1"; `make bench-quick` takes a minute.
+# The PyPI peers and matplotlib go into throwaway virtualenvs under bench/results/venvs/.
+bench: $(VENV)/.installed-dev bench-deps
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+.PHONY: bench-quick bench-deps
+bench-quick: $(VENV)/.installed-dev bench-deps
+	$(BIN)/python -m bench --quick $(BENCH_ARGS)
+
+# Debian packages the benchmark drives: curl (the client), openssl (its speed test), nginx.
+bench-deps:
+	@command -v curl >/dev/null && command -v openssl >/dev/null && \
+	  { command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; } || $(call apt_install,curl openssl nginx)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check secureserver tests bench

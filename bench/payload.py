@@ -50,3 +50,12 @@ def write_random_file(path: Path, size: int) -> str:
             file.write(piece)
             remaining -= len(piece)
     return digest.hexdigest()
+
+
+def sha256_of(path: Path) -> str:
+    """The SHA-256 of a file, in hex."""
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while piece := file.read(PIECE_SIZE):
+            digest.update(piece)
+    return digest.hexdigest()

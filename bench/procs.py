@@ -40,6 +40,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
+def busy_seconds() -> float:
+    """CPU seconds all processes of the machine have used since boot, over every core."""
+    fields = (PROC / "stat").read_text().splitlines()[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq, steal = (int(f) for f in fields[:8])
+    return (user + nice + system + irq + softirq + steal) / _CLOCK_TICKS
+
+
 def children(ppid: int) -> list[int]:
     """The pids of the live processes whose parent is ``ppid``, in ascending order."""
     found = []
@@ -50,6 +57,39 @@ def children(ppid: int) -> list[int]:
             if int(_stat_fields(int(entry.name))[1]) == ppid:
                 found.append(int(entry.name))
     return sorted(found)
+
+
+def descendants(pid: int) -> list[int]:
+    """``pid`` and every live process below it (workers, their helpers), in ascending order."""
+    parents: dict[int, int] = {}
+    for entry in PROC.iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                parents[int(entry.name)] = int(_stat_fields(int(entry.name))[1])
+    found, frontier = {pid}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, its_parent in parents.items():
+            if its_parent == parent and child not in found:
+                found.add(child)
+                frontier.append(child)
+    return sorted(found & (set(parents) | {pid}))
+
+
+def pss_kib(pid: int) -> int | None:
+    """The process's proportional set size: its RSS with every shared page divided among the
+    processes that share it, so that the PSS of a master and its forked workers adds up.
+
+    :return: ``None`` if the process is gone or the kernel has no ``smaps_rollup``.
+    """
+    try:
+        with (PROC / str(pid) / "smaps_rollup").open() as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return None
+    return None
 
 
 def status_kib(pid: int, field: str) -> int | None:

@@ -48,6 +48,7 @@ class ServerSpec:
     health_path: str
     cafile: Path
     log_path: Path
+    forks_workers: bool = True
 
 
 class RunningServer:
@@ -64,8 +65,12 @@ class RunningServer:
         return self.process.pid
 
     def worker_pids(self) -> list[int]:
-        """The master's current children (gunicorn's workers)."""
+        """The master's current children (gunicorn's or nginx's workers)."""
         return procs.children(self.pid)
+
+    def process_tree(self) -> list[int]:
+        """The master and everything below it: what the server costs in CPU and memory."""
+        return procs.descendants(self.pid) if self.process.poll() is None else []
 
     def log_tail(self, lines: int = 20) -> str:
         """The end of the server's combined stdout/stderr, for error messages."""
@@ -158,7 +163,8 @@ def launch(spec: ServerSpec) -> Iterator[RunningServer]:
     server = RunningServer(spec, process)
     try:
         wait_ready(server)
-        wait_settled(server)
+        if spec.forks_workers:
+            wait_settled(server)
         yield server
     finally:
         stop(server)
