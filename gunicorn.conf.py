@@ -6,6 +6,8 @@ The deployment values can be overridden from the environment (``BIND``, ``WEB_CO
 """
 
 import atexit
+import contextlib
+import ctypes
 import os
 import shutil
 import tempfile
@@ -30,6 +32,22 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
 from secureserver import deadlines
 from secureserver.tls import INTERMEDIATE_CIPHERS
 from secureserver.tls import harden_server_context
+
+
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """Let glibc's allocator keep at most ``arenas`` heaps (it defaults to 8 per core).
+
+    Every thread that moves a transfer gets its own heap otherwise, and each keeps the
+    megabytes of buffers it once held: a worker that served a 1 GiB transfer stayed at
+    62 MiB instead of 53, with the same throughput. Same effect as MALLOC_ARENA_MAX=2,
+    set here because it must apply to the threads the workers start later.
+    """
+    m_arena_max = -8  # from glibc's malloc.h
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(m_arena_max, arenas)
+
+
+_limit_malloc_arenas()
 
 ROOT = Path(__file__).resolve().parent
 

@@ -65,7 +65,7 @@ class MultipartReader:
 
     def __init__(
         self,
-        body: Iterable[bytes],
+        body: Iterable[bytes | bytearray],
         boundary: bytes,
         *,
         max_field_size: int,
@@ -82,7 +82,7 @@ class MultipartReader:
         self._body = iter(body)
         self._delimiter = CRLF + b"--" + boundary
         # The first delimiter may open the body without a line break before it.
-        self._buffer = CRLF
+        self._buffer: bytes | bytearray = CRLF
         self._max_field_size = max_field_size
         self._max_parts = max_parts
         self._max_header_size = max_header_size
@@ -198,7 +198,7 @@ class MultipartReader:
             raise MalformedBody("a form field is not valid UTF-8") from e
 
 
-def _parse_part_headers(block: bytes) -> _PartHeaders:
+def _parse_part_headers(block: bytes | bytearray) -> _PartHeaders:
     """Read Content-Disposition and Content-Type from a part's header block."""
     headers: dict[str, str] = {}
     for line in block.split(CRLF) if block else []:

@@ -18,7 +18,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Iterator
     from types import TracebackType
 
-Chunk: t.TypeAlias = bytes | memoryview
+Chunk: t.TypeAlias = bytes | bytearray | memoryview
 QUEUE_DEPTH = 4
 # What the read-ahead thread gathers before it hands chunks over (see ReadAhead).
 BATCH_BYTES = 256 * 1024

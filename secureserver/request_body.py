@@ -148,7 +148,7 @@ def body_chunks(
     read_size: int,
     expected_length: int | None,
     max_length: int | None = None,
-) -> Iterator[bytes]:
+) -> Iterator[bytes | bytearray]:
     """Yield the body in pieces of at most ``read_size`` bytes, checking its length.
 
     :param stream: the request's input stream (see :func:`input_stream`).
@@ -174,8 +174,8 @@ def body_chunks(
         received += len(chunk)
         if max_length is not None and received > max_length:
             raise RequestEntityTooLarge()
-        # A SocketBody hands out bytearrays, typed as bytes here: every consumer only reads
-        # them (hashing, find, slices, memoryview), and nothing writes to them after this.
-        yield t.cast(bytes, chunk)
+        # A SocketBody hands out bytearrays it may refill later, but only once nothing refers
+        # to them any more; consumers only read them (hashing, find, slices, memoryview).
+        yield chunk
     if expected_length is not None and received != expected_length:
         raise IncompleteBody(f"the request body ended after {received} of {expected_length} bytes")

@@ -57,7 +57,7 @@ class IncomingFile:
 
     name: str
     content_type: str
-    chunks: Iterable[bytes | memoryview]
+    chunks: Iterable[bytes | bytearray | memoryview]
 
 
 @dataclass(frozen=True)
@@ -115,11 +115,16 @@ def _encrypt_to(vault: Vault, blob: PendingBlob, item: IncomingFile) -> NewFile:
     digest = hashlib.sha256()
     size = 0
     writer = vault.encrypt(blob)
-    # The request thread receives and hashes; a helper thread encrypts and writes.
-    with WriteBehind(writer.write) as encrypt_and_store:
+
+    def hash_encrypt_store(chunk: bytes | bytearray | memoryview) -> None:
+        digest.update(chunk)
+        writer.write(chunk)
+
+    # The request thread only receives (TLS is its slowest stage); a helper thread hashes,
+    # encrypts and writes, in the order the chunks came.
+    with WriteBehind(hash_encrypt_store) as behind:
         for chunk in item.chunks:
-            digest.update(chunk)
-            encrypt_and_store.write(chunk)
+            behind.write(chunk)
             size += len(chunk)
     writer.close()
     return NewFile(

@@ -82,7 +82,7 @@ def _files_after_token(reader: MultipartReader) -> Iterator[IncomingFile]:
     csrf.require_token_in_fields(reader.fields)
 
 
-def _body() -> Iterator[bytes]:
+def _body() -> Iterator[bytes | bytearray]:
     _refuse_content_codings()
     return body_chunks(
         input_stream(request),
