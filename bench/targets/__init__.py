@@ -12,12 +12,11 @@ import os
 import typing as t
 
 from ..curl import Transfer
+from ..server import ServerSpec
 
 if t.TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
-
-    from ..server import ServerSpec
 
 PUT = "PUT"
 MULTIPART = "multipart"
@@ -69,6 +68,26 @@ class Target:
     def versions(self) -> dict[str, str]:
         """The versions of what this target runs, for the report."""
         return {}
+
+
+def python_peer_spec(
+    name: str, argv: list[str], workdir: Path, port: int, bundle: Path
+) -> ServerSpec:
+    """Describe a single-process Python peer started from its throwaway virtualenv.
+
+    :param bundle: the key and certificate PEM it serves with; ``ca.pem`` lies beside it.
+    """
+    return ServerSpec(
+        name=name,
+        argv=argv,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(workdir)},
+        cwd=workdir,
+        port=port,
+        health_path="/",
+        cafile=bundle.parent / "ca.pem",
+        log_path=workdir / "server.log",
+        forks_workers=False,
+    )
 
 
 class FolderTarget(Target):

@@ -12,13 +12,15 @@ import typing as t
 
 from ..curl import Transfer
 from ..peers import package_version
-from ..server import ServerSpec
 from ..server import free_port
 from . import PUT
 from . import FolderTarget
+from . import python_peer_spec
 
 if t.TYPE_CHECKING:
     from pathlib import Path
+
+    from ..server import ServerSpec
 
 
 class Copyparty(FolderTarget):
@@ -48,15 +50,5 @@ def prepare(workdir: Path, python: Path, bundle: Path) -> Copyparty:
         str(python), "-m", "copyparty", "-i", "127.0.0.1", "-p", str(port), "--https-only",
         "--cert", str(bundle), "-v", f"{folder}::rw", "-q", "--no-thumb",
     ]  # fmt: skip
-    spec = ServerSpec(
-        name="copyparty",
-        argv=argv,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(workdir)},
-        cwd=workdir,
-        port=port,
-        health_path="/",
-        cafile=bundle.parent / "ca.pem",
-        log_path=workdir / "server.log",
-        forks_workers=False,
-    )
+    spec = python_peer_spec("copyparty", argv, workdir, port, bundle)
     return Copyparty(spec, folder, python)

@@ -10,13 +10,15 @@ import typing as t
 
 from ..curl import Transfer
 from ..peers import package_version
-from ..server import ServerSpec
 from ..server import free_port
 from . import MULTIPART
 from . import FolderTarget
+from . import python_peer_spec
 
 if t.TYPE_CHECKING:
     from pathlib import Path
+
+    from ..server import ServerSpec
 
 
 class UploadServer(FolderTarget):
@@ -46,15 +48,5 @@ def prepare(workdir: Path, python: Path, bundle: Path) -> UploadServer:
         str(python), "-m", "uploadserver", str(port), "--bind", "127.0.0.1",
         "--directory", str(folder), "--server-certificate", str(bundle),
     ]  # fmt: skip
-    spec = ServerSpec(
-        name="uploadserver",
-        argv=argv,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(workdir)},
-        cwd=workdir,
-        port=port,
-        health_path="/",
-        cafile=bundle.parent / "ca.pem",
-        log_path=workdir / "server.log",
-        forks_workers=False,
-    )
+    spec = python_peer_spec("uploadserver", argv, workdir, port, bundle)
     return UploadServer(spec, folder, python)
